@@ -1,0 +1,94 @@
+"""Validation helpers for the typed configuration dataclasses used in every layer.
+
+Every config is a frozen dataclass whose ``__post_init__`` calls these helpers, so bad input fails at
+construction with a message that names the field, its unit and the allowed range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A configuration value is outside its allowed range or of the wrong kind."""
+
+
+def _fmt(x: float) -> str:
+    return "inf" if math.isinf(x) else f"{x:g}"
+
+
+def check_range(
+    name: str,
+    value: float,
+    lo: float = -math.inf,
+    hi: float = math.inf,
+    *,
+    unit: str = "",
+    lo_open: bool = False,
+    hi_open: bool = False,
+) -> float:
+    """Return ``value`` as float if ``lo <= value <= hi`` (open ends if asked), else raise ConfigError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number{' in ' + unit if unit else ''}, got {value!r}") from None
+    bad = math.isnan(v) or (v <= lo if lo_open else v < lo) or (v >= hi if hi_open else v > hi)
+    if bad:
+        left = "(" if lo_open else "["
+        right = ")" if hi_open else "]"
+        u = f" {unit}" if unit else ""
+        raise ConfigError(f"{name} = {value!r}{u} is outside the allowed range {left}{_fmt(lo)}, {_fmt(hi)}{right}{u}")
+    return v
+
+
+def check_positive(name: str, value: float, *, unit: str = "") -> float:
+    """Require ``value > 0``."""
+    return check_range(name, value, 0.0, math.inf, unit=unit, lo_open=True)
+
+
+def check_nonnegative(name: str, value: float, *, unit: str = "") -> float:
+    """Require ``value >= 0``."""
+    return check_range(name, value, 0.0, math.inf, unit=unit)
+
+
+def check_probability(name: str, value: float) -> float:
+    """Require ``0 <= value <= 1``."""
+    return check_range(name, value, 0.0, 1.0)
+
+
+def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
+    """Require an integer (bools refused) within ``[lo, hi]``."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise ConfigError(
+            f"{name} = {v} is outside the allowed range [{lo if lo is not None else '-inf'}, "
+            f"{hi if hi is not None else 'inf'}]"
+        )
+    return v
+
+
+def check_choice(name: str, value: Any, choices: tuple | list) -> Any:
+    """Require ``value`` to be one of ``choices``."""
+    if value not in choices:
+        raise ConfigError(f"{name} = {value!r} is not one of {', '.join(map(repr, choices))}")
+    return value
+
+
+def to_dict(cfg: Any) -> Any:
+    """A JSON-ready view of a (nested) config dataclass."""
+    if dataclasses.is_dataclass(cfg) and not isinstance(cfg, type):
+        return {f.name: to_dict(getattr(cfg, f.name)) for f in dataclasses.fields(cfg)}
+    if isinstance(cfg, list | tuple):
+        return [to_dict(x) for x in cfg]
+    if isinstance(cfg, dict):
+        return {str(k): to_dict(v) for k, v in cfg.items()}
+    return cfg
+
+
+def replace(cfg: Any, **changes: Any) -> Any:
+    """``dataclasses.replace`` that re-runs validation (frozen dataclasses validate in __post_init__)."""
+    return dataclasses.replace(cfg, **changes)
