@@ -1,0 +1,4 @@
+"""Arrays: weight <-> conductance mapping, crossbar reads with noise, outer-product updates, periodic carry.
+
+Knows devices, not networks.
+"""

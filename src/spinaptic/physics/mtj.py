@@ -1,0 +1,96 @@
+"""MTJ resistance: RA product, TMR, and free layers that are partly parallel and partly antiparallel.
+
+R_P = RA / area, R_AP = R_P (1 + TMR) (paper 000 eq. 1-2; Julliere TMR ratio as a fraction, 1.5 = 150 %).
+A free layer whose area is split between P and AP domains is two resistors in parallel; a domain wall
+adds its own conductance in parallel (paper 001 eq. 6).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from ..config import check_positive, check_range
+
+UM2 = 1e-12
+"""One square micrometre in m^2 (RA is usually quoted in Ohm um^2)."""
+
+
+@dataclass(frozen=True)
+class MTJParams:
+    """Tunnel-junction resistance parameters.
+
+    Attributes:
+        ra_ohm_m2: resistance-area product of the P state [Ohm m^2] (10 Ohm um^2 = 1e-11).
+        area_m2: junction area [m^2].
+        tmr: tunnelling magnetoresistance ratio (R_AP - R_P) / R_P, a fraction (> 0; 4.0 = 400 %).
+    """
+
+    ra_ohm_m2: float = 10 * UM2
+    area_m2: float = math.pi * (50e-9) ** 2 / 4
+    tmr: float = 1.5
+
+    def __post_init__(self) -> None:
+        check_positive("ra_ohm_m2 (RA)", self.ra_ohm_m2, unit="Ohm m^2")
+        check_positive("area_m2", self.area_m2, unit="m^2")
+        check_positive("tmr (TMR ratio)", self.tmr, unit="(fraction, 1.0 = 100 %)")
+
+    @classmethod
+    def from_diameter(cls, ra_ohm_um2: float, diameter_m: float, tmr: float) -> MTJParams:
+        """Circular junction from RA in Ohm um^2 and diameter in metres."""
+        check_positive("diameter_m", diameter_m, unit="m")
+        return cls(ra_ohm_m2=ra_ohm_um2 * UM2, area_m2=math.pi * diameter_m**2 / 4, tmr=tmr)
+
+    @property
+    def r_p(self) -> float:
+        """Parallel-state resistance [Ohm]."""
+        return self.ra_ohm_m2 / self.area_m2
+
+    @property
+    def r_ap(self) -> float:
+        """Antiparallel-state resistance [Ohm]."""
+        return self.r_p * (1.0 + self.tmr)
+
+    @property
+    def g_p(self) -> float:
+        """Parallel-state conductance [S]."""
+        return 1.0 / self.r_p
+
+    @property
+    def g_ap(self) -> float:
+        """Antiparallel-state conductance [S]."""
+        return 1.0 / self.r_ap
+
+
+def resistance_p(ra_ohm_m2: torch.Tensor | float, area_m2: torch.Tensor | float) -> torch.Tensor | float:
+    """R_P = RA / area [Ohm]; broadcasts over tensors for device-to-device variation."""
+    return ra_ohm_m2 / area_m2
+
+
+def resistance_ap(r_p: torch.Tensor | float, tmr: torch.Tensor | float) -> torch.Tensor | float:
+    """R_AP = R_P (1 + TMR) [Ohm]."""
+    return r_p * (1.0 + tmr)
+
+
+def mixed_conductance(
+    fraction_p: torch.Tensor,
+    g_p: torch.Tensor | float,
+    g_ap: torch.Tensor | float,
+    g_dw: torch.Tensor | float = 0.0,
+) -> torch.Tensor:
+    """Conductance [S] of a free layer whose area fraction ``fraction_p`` is parallel.
+
+    G = f G_P + (1 - f) G_AP + G_DW: the P and AP parts are resistors in parallel and the wall region
+    adds G_DW (paper 001 eq. 6 with f = x / L).
+    """
+    check_range("fraction_p (min)", float(torch.as_tensor(fraction_p).min()), 0.0, 1.0)
+    check_range("fraction_p (max)", float(torch.as_tensor(fraction_p).max()), 0.0, 1.0)
+    return fraction_p * g_p + (1.0 - fraction_p) * g_ap + g_dw
+
+
+def bias_dependent_tmr(tmr0: torch.Tensor | float, v: torch.Tensor, v_half: float = 0.5) -> torch.Tensor:
+    """TMR(V) = TMR0 / (1 + V^2 / V_h^2): the usual empirical roll-off with bias voltage ``v`` [V]."""
+    check_positive("v_half", v_half, unit="V")
+    return tmr0 / (1.0 + (v / v_half) ** 2)
