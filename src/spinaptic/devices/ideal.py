@@ -9,8 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import check_positive
-from ..config import ConfigError
+from ..config import ConfigError, check_positive
 from .base import Device, Pulses, register_device
 
 

@@ -9,7 +9,12 @@ import torch
 from ..config import check_int, check_positive
 from ..devices.base import Pulses
 from ..devices.nanomagnet import Nanomagnet, NanomagnetConfig
-from ..physics.neel_brown import NeelBrownParams, calibrate_ic0, current_for_probability, switching_probability_of
+from ..physics.neel_brown import (
+    NeelBrownParams,
+    calibrate_ic0,
+    current_for_probability,
+    switching_probability_of,
+)
 from .base import Comparison, Result, RunContext, check, experiment
 
 
