@@ -162,3 +162,21 @@ def test_device_protocol():
     assert float(bits[1::2].double().mean()) == pytest.approx(0.1, abs=0.01)
     spread = make_device("smtj", delta0_dtod=0.05).init_state((1000,), generator=gen)
     assert 0.02 < float(spread["delta0"].std() / spread["delta0"].mean()) < 0.08
+
+
+def test_mtj_rng_experiment_small(tmp_path):
+    from spinaptic.experiments.base import run_experiment
+
+    small = dict(n_voltages=7, samples_per_voltage=300, n_dwells=300, n_corr_intervals=3, corr_streams=40,
+                 corr_length=256, psd_segments=8, psd_length=512, n_energy=12, throughput_streams=2000,
+                 throughput_length=256)
+    doc = run_experiment("mtj-rng", preset="quick", out_dir=tmp_path, overrides=small, quiet=True)
+    assert (tmp_path / "result.json").exists() and (tmp_path / "summary.md").exists()
+    assert len(doc["figures"]) == 5 and all((tmp_path / f).exists() for f in doc["figures"])
+    m = doc["metrics"]
+    assert m["span_5_95_v"] < 1.0 and m["max_current_5_95_a"] < 5e-6
+    assert m["energy_paper_model_10ns_j"] == pytest.approx(20e-15)
+    verdicts = {c["quantity"]: c["verdict"] for c in doc["comparisons"]}
+    assert verdicts["Fig. 3: bias span from 5 % to 95 % P"] == "pass"
+    with pytest.raises(ConfigError, match="n_voltages"):
+        run_experiment("mtj-rng", preset="quick", out_dir=tmp_path, overrides={"n_voltages": 1}, quiet=True)

@@ -124,7 +124,14 @@ def test_dwell_times_from_sampled_trace_geometric():
         mean = float(d.mean())
         assert mean == pytest.approx(dt / float(q), rel=4 / math.sqrt(d.numel()))
         assert mean == pytest.approx(1 / float(g), rel=0.05)
-        assert stats.kstest(d.numpy(), "expon", args=(0, 1 / float(g))).statistic < 0.05
+        ks = stats.kstest(d.numpy(), "expon", args=(0, 1 / float(g)))
+        assert ks.statistic < 0.05
+        ours = tg.ks_exponential(d, 1 / float(g))
+        assert ours[0] == pytest.approx(ks.statistic, rel=1e-9) and ours[1] == pytest.approx(ks.pvalue, abs=0.02)
+    # Several traces at once: runs never straddle two rows.
+    rows = torch.tensor([[1, 1, 0, 0, 0, 1, 1], [0, 1, 1, 0, 1, 1, 1]], dtype=torch.bool)
+    d_p, d_ap = tg.dwell_times_from_samples(rows, 1.0)
+    assert sorted(d_p.tolist()) == [2.0] and sorted(d_ap.tolist()) == [1.0, 3.0]
 
 
 def test_psd_lorentzian_and_corner():

@@ -357,18 +357,35 @@ def trace_from_dwells(start: torch.Tensor, dwells: torch.Tensor, times_s: torch.
 
 
 def dwell_times_from_samples(samples: torch.Tensor, dt_s: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Complete dwell times [s] in P and in AP of a sampled trace (1-D bool, True = P), as run length x dt.
-
-    The first and last runs are censored and dropped.
-    """
-    x = samples.reshape(-1)
-    change = torch.nonzero(x[1:] != x[:-1]).reshape(-1) + 1  # index where a new run starts
-    if change.numel() < 2:
-        empty = torch.empty(0, dtype=torch.float64, device=x.device)
-        return empty, empty
-    lengths = (change[1:] - change[:-1]).to(torch.float64) * dt_s
-    state = x[change[:-1]]
+    """Complete dwell times [s] in P and in AP of sampled traces (bool [..., N], True = P; each row one trace),
+    as run length x dt. The first and last run of every trace are censored and dropped."""
+    check_positive("dt_s (sampling interval)", dt_s, unit="s")
+    x = samples.reshape(-1, samples.shape[-1])
+    row, col = torch.nonzero(x[:, 1:] != x[:, :-1], as_tuple=True)  # a new run starts at col + 1
+    same = row[1:] == row[:-1]
+    lengths = (col[1:] - col[:-1])[same].to(torch.float64) * dt_s
+    state = x[row[1:][same], col[1:][same]]  # a run's last sample is where the next change happens
     return lengths[state], lengths[~state]
+
+
+def ks_exponential(samples: torch.Tensor, mean: float) -> tuple[float, float]:
+    """Kolmogorov-Smirnov test of ``samples`` against an exponential law of ``mean``.
+
+    Returns (D statistic, asymptotic p-value 2 sum_k (-1)^(k-1) exp(-2 k^2 n D^2)).
+    """
+    check_positive("mean", mean)
+    x = torch.sort(samples.to(torch.float64).reshape(-1)).values
+    n = x.numel()
+    if n == 0:
+        raise ConfigError("ks_exponential needs at least one sample")
+    cdf = -torch.expm1(-x / mean)
+    i = torch.arange(1, n + 1, dtype=torch.float64, device=x.device)
+    d = float(torch.maximum(i / n - cdf, cdf - (i - 1) / n).max())
+    lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
+    if lam < 0.3:  # the series converges slowly there and p > 0.9999
+        return d, 1.0
+    p = 2.0 * sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
+    return d, min(max(p, 0.0), 1.0)
 
 
 # ------------------------------------------------------------------------------- correlations and spectra
