@@ -128,6 +128,13 @@ def test_dwell_times_from_sampled_trace_geometric():
         assert ks.statistic < 0.05
         ours = tg.ks_exponential(d, 1 / float(g))
         assert ours[0] == pytest.approx(ks.statistic, rel=1e-9) and ours[1] == pytest.approx(ks.pvalue, abs=0.02)
+        steps = torch.round(d / dt)
+        dg, pg = tg.ks_geometric(steps, float(q))
+        k = torch.arange(1, int(steps.max()) + 2, dtype=F64)  # brute force over the integer support
+        f_emp = (steps[None, :] <= k[:, None]).double().mean(1)
+        f_th = 1 - (1 - float(q)) ** k
+        brute = float((f_emp - f_th).abs().max())
+        assert dg == pytest.approx(brute, rel=1e-9, abs=1e-12) and pg > 1e-3
     # Several traces at once: runs never straddle two rows.
     rows = torch.tensor([[1, 1, 0, 0, 0, 1, 1], [0, 1, 1, 0, 1, 1, 1]], dtype=torch.bool)
     d_p, d_ap = tg.dwell_times_from_samples(rows, 1.0)

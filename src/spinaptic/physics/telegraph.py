@@ -368,11 +368,17 @@ def dwell_times_from_samples(samples: torch.Tensor, dt_s: float) -> tuple[torch.
     return lengths[state], lengths[~state]
 
 
-def ks_exponential(samples: torch.Tensor, mean: float) -> tuple[float, float]:
-    """Kolmogorov-Smirnov test of ``samples`` against an exponential law of ``mean``.
+def _kolmogorov_p(d: float, n: int) -> float:
+    """Asymptotic KS p-value 2 sum_k (-1)^(k-1) exp(-2 k^2 lam^2), lam = (sqrt n + 0.12 + 0.11/sqrt n) D."""
+    lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
+    if lam < 0.3:  # the series converges slowly there and p > 0.9999
+        return 1.0
+    p = 2.0 * sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
+    return min(max(p, 0.0), 1.0)
 
-    Returns (D statistic, asymptotic p-value 2 sum_k (-1)^(k-1) exp(-2 k^2 n D^2)).
-    """
+
+def ks_exponential(samples: torch.Tensor, mean: float) -> tuple[float, float]:
+    """Kolmogorov-Smirnov test of ``samples`` against an exponential law of ``mean``: (D, asymptotic p-value)."""
     check_positive("mean", mean)
     x = torch.sort(samples.to(torch.float64).reshape(-1)).values
     n = x.numel()
@@ -381,11 +387,34 @@ def ks_exponential(samples: torch.Tensor, mean: float) -> tuple[float, float]:
     cdf = -torch.expm1(-x / mean)
     i = torch.arange(1, n + 1, dtype=torch.float64, device=x.device)
     d = float(torch.maximum(i / n - cdf, cdf - (i - 1) / n).max())
-    lam = (math.sqrt(n) + 0.12 + 0.11 / math.sqrt(n)) * d
-    if lam < 0.3:  # the series converges slowly there and p > 0.9999
-        return d, 1.0
-    p = 2.0 * sum((-1) ** (k - 1) * math.exp(-2.0 * k * k * lam * lam) for k in range(1, 101))
-    return d, min(max(p, 0.0), 1.0)
+    return d, _kolmogorov_p(d, n)
+
+
+def ks_geometric(steps: torch.Tensor, q: float) -> tuple[float, float]:
+    """KS test of integer run lengths ``steps`` (>= 1) against the geometric law P(K <= k) = 1 - (1 - q)^k.
+
+    This is the exact law of dwell times read off a trace sampled every dt (q = probability of leaving the state
+    within dt). D is evaluated over the whole integer support; the asymptotic p-value is conservative for
+    discrete laws.
+    """
+    check_range("q (leave probability per step)", q, 0.0, 1.0, lo_open=True)
+    k = steps.to(torch.int64).reshape(-1)
+    n = k.numel()
+    if n == 0:
+        raise ConfigError("ks_geometric needs at least one sample")
+    vals, counts = torch.unique(k, sorted=True, return_counts=True)
+    if int(vals[0]) < 1:
+        raise ConfigError("ks_geometric: run lengths must be >= 1")
+    f_emp = counts.cumsum(0).to(torch.float64) / n  # F_n at each present value, constant up to the next one
+
+    def cdf(x: torch.Tensor) -> torch.Tensor:
+        return -torch.expm1(x.to(torch.float64) * math.log1p(-q)) if q < 1 else (x >= 1).to(torch.float64)
+
+    above = (f_emp - cdf(vals)).max()
+    nxt = torch.cat([vals[1:], vals.new_tensor([torch.iinfo(torch.int64).max // 2])]) - 1
+    below = torch.maximum((cdf(nxt) - f_emp).max(), cdf(vals[:1] - 1)[0])
+    d = float(torch.maximum(above, below))
+    return d, _kolmogorov_p(d, n)
 
 
 # ------------------------------------------------------------------------------- correlations and spectra
