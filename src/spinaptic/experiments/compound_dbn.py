@@ -1,0 +1,441 @@
+"""Paper 000, Figs. 4-5 and Table I: a 784x200x10 p-bit DBN on compound-synapse crossbars."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from ..arrays.crossbar import CrossbarConfig, energy_per_operation
+from ..arrays.mapping import LevelSet, MappingConfig
+from ..config import check_choice, check_int, check_nonnegative, check_positive, check_range
+from ..devices.compound_synapse import (
+    CompoundSynapse,
+    CompoundSynapseConfig,
+    identical_pulse_level_map,
+    scheme_i_amplitude_for_fraction,
+)
+from ..devices.pbit import PBitConfig
+from ..energy import CMOS_TABLE_I_PJ, EnergyLedger
+from ..networks.dbn import DBN, DBNConfig, HardwareConfig, HardwareDBN, pbit_error_rate, train_dbn
+from ..physics.mtj import MTJParams
+from ..physics.neel_brown import switching_probability_of
+from .base import Comparison, Result, RunContext, check, experiment
+
+
+@dataclass(frozen=True)
+class CompoundDBNConfig:
+    """Attributes:
+    dataset: training / test set ("mnist"; "mnist-sample" for the embedded subset).
+    second_dataset: a second dataset for software + 4-bit hardware errors ("fashion-mnist"; "" = none).
+    n_train, n_test: images used (0 = the whole split).
+    hidden: hidden units (200).
+    pretrain_epochs, finetune_epochs, finetune_lr: DBN recipe (see `networks.dbn.DBNConfig`).
+    n_samples: p-bit passes averaged per classification.
+    bits_list: bits per synapse n (Q = 2^n) of the Fig. 5 sweep.
+    ra_list_ohm_um2: RA values of the Fig. 4a sweep [Ohm um^2] (TMR = tmr_fixed).
+    tmr_list: TMR values of the Fig. 4b sweep (fractions; RA = ra_fixed).
+    ra_fixed_ohm_um2, tmr_fixed, bits_fixed: the operating point (10 Ohm um^2, 400 %, 4 bits).
+    mtj_diameter_m: MTJ diameter [m] (not given in the paper; 50 nm assumed).
+    n_seeds: repetitions (programming variation, nonlinear levels, p-bit and read noise) per point.
+    mtj_sigma: relative device-to-device sigma of each MTJ conductance.
+    v_read_v, t_read_s, amp_noise_a: crossbar read voltage [V], read time [s], amplifier noise [A rms].
+    pbit_i0_a: p-bit input scale [A].
+    gain_rule: "full-scale" or "window" amplifier design rule.
+    clip_quantile: weight clipping quantile of the mapping.
+    scheme_i_current_a: the identical-pulse amplitude of the nonlinear mapping at Q = 16 [A] (5.8 mA, as in the
+        compound-synapse experiment); other Q use the amplitude whose Q pulses switch the same mean fraction.
+    n_cases: stochastic cases averaged for the nonlinear levels (paper: 100).
+    n_energy_images: test images used for the energy estimate.
+    target_software_error, target_hardware_error: pass thresholds (fractions).
+    saturation_tolerance_points: allowed |error(4 bits) - error(8 bits)| in percentage points.
+    ra_flat_tolerance_points: allowed spread of the error over the RA sweep (points).
+    torch_threads: intra-op threads while running (1: on a shared 2-core machine, 2 threads spin against
+        other jobs and run ~20x slower; restored afterwards).
+    """
+
+    dataset: str = "mnist"
+    second_dataset: str = "fashion-mnist"
+    n_train: int = 0
+    n_test: int = 0
+    hidden: int = 200
+    pretrain_epochs: int = 3
+    finetune_epochs: int = 20
+    finetune_lr: float = 0.5
+    n_samples: int = 32
+    bits_list: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+    ra_list_ohm_um2: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+    tmr_list: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+    ra_fixed_ohm_um2: float = 10.0
+    tmr_fixed: float = 4.0
+    bits_fixed: int = 4
+    mtj_diameter_m: float = 50e-9
+    n_seeds: int = 3
+    mtj_sigma: float = 0.03
+    v_read_v: float = 0.1
+    t_read_s: float = 1e-9
+    amp_noise_a: float = 1e-6
+    pbit_i0_a: float = 10e-6
+    gain_rule: str = "full-scale"
+    clip_quantile: float = 1.0
+    scheme_i_current_a: float = 5.8e-3
+    n_cases: int = 100
+    n_energy_images: int = 2000
+    target_software_error: float = 0.025
+    target_hardware_error: float = 0.035
+    saturation_tolerance_points: float = 0.5
+    ra_flat_tolerance_points: float = 1.0
+    torch_threads: int = 1
+
+    def __post_init__(self) -> None:
+        check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "mnist-sample"))
+        check_choice("second_dataset", self.second_dataset, ("", "mnist", "fashion-mnist", "mnist-sample"))
+        for n in ("n_train", "n_test", "pretrain_epochs", "finetune_epochs"):
+            check_int(n, getattr(self, n), 0)
+        for n in ("hidden", "n_samples", "n_seeds", "n_cases", "n_energy_images", "torch_threads"):
+            check_int(n, getattr(self, n), 1)
+        for b in (*self.bits_list, self.bits_fixed):
+            check_int("bits per synapse", b, 1, 12)
+        for ra in (*self.ra_list_ohm_um2, self.ra_fixed_ohm_um2):
+            check_positive("RA", ra, unit="Ohm um^2")
+        for t in (*self.tmr_list, self.tmr_fixed):
+            check_positive("TMR", t, unit="(fraction)")
+        check_positive("mtj_diameter_m", self.mtj_diameter_m, unit="m")
+        check_nonnegative("mtj_sigma", self.mtj_sigma)
+        check_positive("scheme_i_current_a", self.scheme_i_current_a, unit="A")
+        check_range("target_software_error", self.target_software_error, 0.0, 1.0)
+        check_range("target_hardware_error", self.target_hardware_error, 0.0, 1.0)
+
+
+def _load(name: str, split: str, n: int):
+    from ..data import load_dataset
+
+    return load_dataset(name, split, subset=n or None, flatten=True)
+
+
+def _train(cfg: CompoundDBNConfig, name: str, ctx: RunContext):
+    x, y = _load(name, "train", cfg.n_train)
+    xt, yt = _load(name, "test", cfg.n_test)
+    dcfg = DBNConfig(sizes=(x.shape[1], cfg.hidden, 10), pretrain_epochs=cfg.pretrain_epochs,
+                     finetune_epochs=cfg.finetune_epochs, finetune_lr=cfg.finetune_lr)
+
+    def fit():
+        t0 = time.perf_counter()
+        dbn = train_dbn(x, y, dcfg, generator=ctx.make_generator(f"train-{name}"), progress=ctx.progress,
+                        x_val=xt, y_val=yt)
+        d = dbn.state_dict()
+        d["train_time_s"] = time.perf_counter() - t0
+        return d
+
+    d = ctx.cached(f"dbn-{name}", fit)
+    return DBN.from_state_dict(d), d["train_time_s"], (xt, yt)
+
+
+def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: int, mapping: str,
+              seed_gen: torch.Generator) -> HardwareDBN:
+    mtj = MTJParams.from_diameter(ra, cfg.mtj_diameter_m, tmr)
+    q = 2**bits
+    dev = CompoundSynapse(CompoundSynapseConfig(n_magnets=q, mtj=mtj))
+    hw = HardwareConfig(
+        n_samples=cfg.n_samples, mapping=MappingConfig("differential", cfg.clip_quantile),
+        crossbar=CrossbarConfig(v_read_v=cfg.v_read_v, t_read_s=cfg.t_read_s, amp_noise_a=cfg.amp_noise_a),
+        pbit=PBitConfig(i0_a=cfg.pbit_i0_a), mtj_sigma=cfg.mtj_sigma, gain_rule=cfg.gain_rule)
+    levels = LevelSet.from_device(dev, mtj_sigma=cfg.mtj_sigma)
+    index_map = None
+    if mapping == "nonlinear":
+        nominal = CompoundSynapse(CompoundSynapseConfig(n_magnets=16, delta0_dtod=0.0, i_c0_dtod=0.0))
+        p = float(switching_probability_of(torch.tensor(cfg.scheme_i_current_a), 20e-6, nominal.config.switching))
+        frac = 1 - (1 - p) ** 16
+        amp = scheme_i_amplitude_for_fraction(dev, frac, q)
+        index_map, _ = identical_pulse_level_map(dev, amp, n_pulses=q, n_cases=cfg.n_cases, generator=seed_gen)
+    return HardwareDBN(dbn, levels, hw, index_map=index_map, generator=seed_gen)
+
+
+@experiment(
+    "compound-dbn",
+    paper="000",
+    title="784x200x10 p-bit DBN on SOT compound synapses: error vs RA, TMR, bits; energy (paper 000, Figs. 4-5, Table I)",
+    config=CompoundDBNConfig,
+    presets={
+        "quick": CompoundDBNConfig(
+            dataset="mnist-sample", second_dataset="", n_train=0, n_test=0, pretrain_epochs=2, finetune_epochs=30,
+            n_samples=32, bits_list=(1, 2, 4, 8), ra_list_ohm_um2=(1.0, 10.0, 100.0), tmr_list=(0.5, 1.0, 4.0),
+            n_seeds=1, n_cases=100, n_energy_images=500, target_software_error=0.25, target_hardware_error=0.3,
+            saturation_tolerance_points=5.0, ra_flat_tolerance_points=5.0),
+        "paper": CompoundDBNConfig(),
+    },
+)
+def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
+    """Train the DBN in software, program it onto compound-synapse crossbars, sweep RA / TMR / bits, energy."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(cfg.torch_threads)
+    try:
+        return _run(cfg, ctx)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
+    import matplotlib.pyplot as plt
+
+    metrics: dict = {}
+    comps: list[Comparison] = []
+    tables: dict = {}
+    dbn, t_train, (xt, yt) = _train(cfg, cfg.dataset, ctx)
+    sw_err = dbn.error_rate(xt, yt)
+    sw_pbit = ctx.cached("software-pbit", lambda: pbit_error_rate(dbn, xt, yt, cfg.n_samples,
+                                                                  generator=ctx.make_generator("sw-pbit")))
+    metrics.update(software_error=sw_err, software_pbit_error=sw_pbit, train_time_s=t_train,
+                   n_train=cfg.n_train, n_test=int(xt.shape[0]),
+                   finetune_val_error=dbn.history.get("finetune_val_error", []))
+
+    memo: dict = {}
+
+    def evaluate(ra, tmr, bits, mapping, seed):
+        key = (float(ra), float(tmr), int(bits), mapping, int(seed))
+        if key not in memo:
+            g = ctx.make_generator(f"hw-{key}")
+            hw = _hardware(cfg, dbn, ra=ra, tmr=tmr, bits=bits, mapping=mapping, seed_gen=g)
+            err = hw.error_rate(xt, yt, generator=g)
+            energy = None
+            if seed == 0:
+                energy = hw.read_energy(xt[: cfg.n_energy_images], generator=g)["crossbar_total_J"]
+            memo[key] = (err, energy)
+        return memo[key]
+
+    def sweep(name, values, point):
+        def compute():
+            rows = []
+            for v in ctx.progress(values, desc=f"sweep {name}"):
+                for mapping in ("linear", "nonlinear"):
+                    errs, en = [], None
+                    for s in range(cfg.n_seeds):
+                        e, e_j = evaluate(*point(v), mapping, s)
+                        errs.append(e)
+                        en = e_j if e_j is not None else en
+                    t = torch.tensor(errs, dtype=torch.float64)
+                    rows.append({name: v, "mapping": mapping, "error_mean": float(t.mean()),
+                                 "error_std": float(t.std()) if len(errs) > 1 else 0.0, "errors": errs,
+                                 "crossbar_energy_per_pass_J": en})
+            return rows
+        return ctx.cached(f"sweep-{name}", compute)
+
+    t0 = time.perf_counter()
+    ra_rows = sweep("RA_ohm_um2", cfg.ra_list_ohm_um2, lambda v: (v, cfg.tmr_fixed, cfg.bits_fixed))
+    tmr_rows = sweep("TMR", cfg.tmr_list, lambda v: (cfg.ra_fixed_ohm_um2, v, cfg.bits_fixed))
+    bit_rows = sweep("bits", cfg.bits_list, lambda v: (cfg.ra_fixed_ohm_um2, cfg.tmr_fixed, v))
+    metrics["sweep_time_s"] = time.perf_counter() - t0
+    tmr_pct, ra0, b0 = cfg.tmr_fixed * 100, cfg.ra_fixed_ohm_um2, cfg.bits_fixed
+    tables[f"Fig. 4a: error vs RA (TMR {tmr_pct:g} %, {b0} bits)"] = _fmt_rows(ra_rows)
+    tables[f"Fig. 4b: error vs TMR (RA {ra0:g} Ohm um^2, {b0} bits)"] = _fmt_rows(tmr_rows)
+    tables[f"Fig. 5: error vs bits per synapse (RA {ra0:g}, TMR {tmr_pct:g} %)"] = _fmt_rows(bit_rows)
+
+    def pick(rows, key, val, mapping):
+        for r in rows:
+            if r[key] == val and r["mapping"] == mapping:
+                return r
+        return None
+
+    # operating point
+    base = {m: [evaluate(cfg.ra_fixed_ohm_um2, cfg.tmr_fixed, cfg.bits_fixed, m, s)[0] for s in range(cfg.n_seeds)]
+            for m in ("linear", "nonlinear")}
+    hw_lin = sum(base["linear"]) / len(base["linear"])
+    hw_non = sum(base["nonlinear"]) / len(base["nonlinear"])
+    metrics.update(hardware_error_4bit_linear=hw_lin, hardware_error_4bit_nonlinear=hw_non,
+                   hardware_errors_4bit_linear=base["linear"], hardware_errors_4bit_nonlinear=base["nonlinear"])
+
+    # ---- energy -----------------------------------------------------------------------------------------
+    n_macs = sum(int(w.shape[0] * w.shape[1]) for w in dbn.weights)
+    g = ctx.make_generator("energy")
+    hw0 = _hardware(cfg, dbn, ra=cfg.ra_fixed_ohm_um2, tmr=cfg.tmr_fixed, bits=cfg.bits_fixed, mapping="linear", seed_gen=g)
+    en = hw0.read_energy(xt[: cfg.n_energy_images], generator=g)
+    ledger = EnergyLedger()
+    for k, v in en.items():
+        if k.startswith("layer"):
+            ledger.charge(f"crossbar read {k.split('_')[0]}", v)
+    e_pass = en["crossbar_total_J"]
+    e_op = energy_per_operation(e_pass, n_macs)
+    metrics.update(n_macs=n_macs, crossbar_energy_per_pass_J=e_pass, crossbar_energy_per_op_J=e_op,
+                   crossbar_energy_per_inference_J=e_pass * cfg.n_samples, energy_by_layer_J=ledger.as_dict())
+    e_rows = [{"weighted connection": k, "per MAC (pJ)": v, "total per inference (nJ)": round(v * n_macs * 1e-3, 1)}
+              for k, v in CMOS_TABLE_I_PJ.items() if "MAC" in k]
+    e_rows += [{"weighted connection": "paper: 4-bit compound synapse", "per MAC (pJ)": 0.0013, "total per inference (nJ)": 0.21},
+               {"weighted connection": "ours: 4-bit compound synapse, one pass", "per MAC (pJ)": round(e_op * 1e12, 5),
+                "total per inference (nJ)": round(e_pass * 1e9, 3)},
+               {"weighted connection": f"ours: {cfg.n_samples} p-bit passes", "per MAC (pJ)": round(e_op * 1e12 * cfg.n_samples, 4),
+                "total per inference (nJ)": round(e_pass * 1e9 * cfg.n_samples, 3)}]
+    tables["Table I: energy of the weighted sums of a 784x200x10 DBN"] = e_rows
+    for k in ("cache access", "DRAM access (low)", "DRAM access (high)"):
+        metrics[f"cmos_{k.replace(' ', '_')}_pJ"] = CMOS_TABLE_I_PJ[k]
+
+    # ---- second dataset ------------------------------------------------------------------------------------
+    if cfg.second_dataset:
+        dbn2, t2, (xt2, yt2) = _train(cfg, cfg.second_dataset, ctx)
+
+        def second():
+            out = {"software_error": dbn2.error_rate(xt2, yt2)}
+            for m in ("linear", "nonlinear"):
+                g2 = ctx.make_generator(f"second-{m}")
+                hw2 = _hardware(cfg, dbn2, ra=cfg.ra_fixed_ohm_um2, tmr=cfg.tmr_fixed, bits=cfg.bits_fixed, mapping=m,
+                                seed_gen=g2)
+                out[f"hardware_error_{m}"] = hw2.error_rate(xt2, yt2, generator=g2)
+            return out
+        sec = ctx.cached(f"second-{cfg.second_dataset}", second)
+        metrics.update({f"{cfg.second_dataset}_{k}": v for k, v in sec.items()})
+        metrics[f"{cfg.second_dataset}_train_time_s"] = t2
+
+    # ---- figures ------------------------------------------------------------------------------------------
+    figs = []
+
+    def plot_sweep(rows, key, xlabel, title, fname, logx=False, energy=True):
+        fig, ax = plt.subplots(figsize=(5.5, 4))
+        for m, col, mk in (("linear", "C0", "o"), ("nonlinear", "C3", "s")):
+            rr = [r for r in rows if r["mapping"] == m]
+            ax.errorbar([r[key] for r in rr], [100 * r["error_mean"] for r in rr], yerr=[100 * r["error_std"] for r in rr],
+                        color=col, marker=mk, capsize=3, label=f"{m} mapping")
+        ax.axhline(100 * sw_err, color="k", ls=":", lw=1, label="software (float, mean-field)")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("test error (%)")
+        ax.set_yscale("log")
+        if logx:
+            ax.set_xscale("log")
+        ax.set_title(title, fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+        if energy:
+            rr = [r for r in rows if r["mapping"] == "linear" and r["crossbar_energy_per_pass_J"] is not None]
+            ax2 = ax.twinx()
+            ax2.plot([r[key] for r in rr], [1e9 * r["crossbar_energy_per_pass_J"] for r in rr], "g--", lw=1)
+            ax2.set_ylabel("crossbar energy per pass (nJ)", color="g")
+            ax2.set_yscale("log")
+        ax.legend(fontsize=7, loc="upper right")
+        figs.append(ctx.save_figure(fig, fname))
+
+    plot_sweep(ra_rows, "RA_ohm_um2", "RA (Ohm um^2)", f"Fig. 4a: TMR {cfg.tmr_fixed:.0%}, {cfg.bits_fixed}-bit synapses",
+               "fig4a_error_vs_ra", logx=True)
+    plot_sweep(tmr_rows, "TMR", "TMR (fraction, 4 = 400 %)", f"Fig. 4b: RA {cfg.ra_fixed_ohm_um2:g} Ohm um^2, "
+               f"{cfg.bits_fixed}-bit synapses", "fig4b_error_vs_tmr")
+    plot_sweep(bit_rows, "bits", "bits per synapse (Q = 2^n magnets)", "Fig. 5: error vs bits per synapse",
+               "fig5_error_vs_bits", energy=False)
+    fig, ax = plt.subplots(figsize=(6, 3.8))
+    names = [r["weighted connection"] for r in e_rows]
+    vals = [r["total per inference (nJ)"] for r in e_rows]
+    ax.barh(range(len(vals)), vals, color=["0.6"] * 4 + ["C1", "C0", "C2"])
+    ax.set_yticks(range(len(vals)), names, fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel("energy of the weighted sums per inference (nJ)")
+    ax.set_title("Table I: CMOS MAC vs compound-synapse crossbar", fontsize=9)
+    ax.grid(alpha=0.3, axis="x")
+    figs.append(ctx.save_figure(fig, "table1_energy"))
+    if dbn.history.get("finetune_val_error"):
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        ax.plot(range(1, len(dbn.history["finetune_val_error"]) + 1), [100 * e for e in dbn.history["finetune_val_error"]], "o-")
+        ax.set_xlabel("fine-tuning epoch")
+        ax.set_ylabel("test error (%)")
+        ax.set_yscale("log")
+        ax.set_title(f"software DBN ({cfg.dataset}): after CD-1 pre-training + backprop", fontsize=9)
+        ax.grid(alpha=0.3, which="both")
+        figs.append(ctx.save_figure(fig, "training_curve"))
+
+    # ---- comparisons ----------------------------------------------------------------------------------------
+    lin = lambda rows, key: [r for r in rows if r["mapping"] == "linear"]  # noqa: E731
+    e4 = pick(bit_rows, "bits", cfg.bits_fixed, "linear")
+    e8 = pick(bit_rows, "bits", max(cfg.bits_list), "linear")
+    tmr_lin = lin(tmr_rows, "TMR")
+    ra_lin = lin(ra_rows, "RA_ohm_um2")
+    tmr_err = [r["error_mean"] for r in tmr_lin]
+    rho = _spearman([r["TMR"] for r in tmr_lin], tmr_err)
+    ra_err = [r["error_mean"] for r in ra_lin]
+    ra_spread = 100 * (max(ra_err) - min(ra_err))
+    tmr_drop = 100 * (tmr_err[0] - tmr_err[-1])
+    comps += [
+        check("software DBN test error (float, mean-field)", "PIN-Sim < 5 % for 784x200x10", round(100 * sw_err, 2),
+              sw_err <= cfg.target_software_error, unit="%", target=f"<= {100 * cfg.target_software_error:g} %"),
+        Comparison("software DBN with p-bit units (float weights)", "-", round(100 * sw_pbit, 2), "%",
+                   note=f"{cfg.n_samples} stochastic passes averaged"),
+        check("hardware error, 4-bit compound synapses, linear mapping, TMR 400 %, p-bits", "< 5 % (PIN-Sim)",
+              round(100 * hw_lin, 2), hw_lin <= cfg.target_hardware_error, unit="%",
+              target=f"<= {100 * cfg.target_hardware_error:g} %"),
+        check("linear mapping beats nonlinear mapping at 4 bits (Fig. 4)", "linear markedly lower",
+              f"{100 * hw_lin:.2f} vs {100 * hw_non:.2f}", hw_lin < hw_non, unit="%", target="linear < nonlinear"),
+    ]
+    if e4 and e8 and max(cfg.bits_list) > cfg.bits_fixed:
+        d48 = 100 * abs(e4["error_mean"] - e8["error_mean"])
+        comps.append(check(f"error saturates by 4 bits (linear): |e(4) - e({max(cfg.bits_list)})|", "saturates above 4 bits (Fig. 5)",
+                           round(d48, 2), d48 <= cfg.saturation_tolerance_points, unit="points",
+                           target=f"<= {cfg.saturation_tolerance_points:g}"))
+    comps += [
+        check("error falls as TMR rises (linear; Spearman rho, drop lowest->highest TMR)", "significant effect of TMR (Fig. 4b)",
+              f"rho {rho:.2f}, drop {tmr_drop:.2f} points", rho <= -0.7 and tmr_drop > 0.5, target="rho <= -0.7, drop > 0.5 points"),
+        check("error nearly flat across RA (linear; max - min)", "no major impact of RA (Fig. 4a)", round(ra_spread, 2),
+              ra_spread <= cfg.ra_flat_tolerance_points, unit="points",
+              target=f"<= {cfg.ra_flat_tolerance_points:g} over {min(cfg.ra_list_ohm_um2):g}-{max(cfg.ra_list_ohm_um2):g} Ohm um^2"),
+        Comparison("crossbar energy per inference (one pass, whole network)", 0.21, round(e_pass * 1e9, 4), "nJ",
+                   note=f"V_read {cfg.v_read_v:g} V, t_read {cfg.t_read_s * 1e9:g} ns, RA {cfg.ra_fixed_ohm_um2:g} Ohm um^2, "
+                        f"{cfg.mtj_diameter_m * 1e9:g} nm MTJs, TMR {cfg.tmr_fixed:.0%}, differential columns + bias rows; "
+                        f"x{cfg.n_samples} for the averaged p-bit classification ({e_pass * cfg.n_samples * 1e9:.3g} nJ); "
+                        f"ratio ours/paper {e_pass * 1e9 / 0.21:.2g}"),
+        Comparison("crossbar energy per MAC", 0.0013, round(e_op * 1e12, 5), "pJ",
+                   note=f"{n_macs} MACs (784x200 + 200x10); 8-bit integer MAC 0.23 pJ -> "
+                        f"{0.23e-12 / e_op:.0f}x more than ours"),
+    ]
+    if cfg.second_dataset:
+        comps.append(Comparison(f"{cfg.second_dataset}: software / 4-bit linear / nonlinear error", "not in the paper",
+                                f"{100 * metrics[f'{cfg.second_dataset}_software_error']:.2f} / "
+                                f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_linear']:.2f} / "
+                                f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_nonlinear']:.2f}", "%"))
+    notes = _notes(cfg)
+    return Result(metrics=metrics, comparisons=comps, tables=tables, figures=figs, notes=notes)
+
+
+def _fmt_rows(rows):
+    out = []
+    for r in rows:
+        d = {k: v for k, v in r.items() if k not in ("errors", "error_mean", "error_std", "crossbar_energy_per_pass_J")}
+        d["error (%)"] = round(100 * r["error_mean"], 2)
+        d["std (points)"] = round(100 * r["error_std"], 2)
+        e = r.get("crossbar_energy_per_pass_J")
+        d["crossbar energy / pass (nJ)"] = round(e * 1e9, 4) if e is not None else ""
+        out.append(d)
+    return out
+
+
+def _spearman(x, y) -> float:
+    if len(x) < 3:
+        return float("nan")
+    rx = torch.tensor(x, dtype=torch.float64).argsort().argsort().to(torch.float64)
+    ry = torch.tensor(y, dtype=torch.float64).argsort().argsort().to(torch.float64)
+    rx, ry = rx - rx.mean(), ry - ry.mean()
+    den = math.sqrt(float((rx * rx).sum() * (ry * ry).sum()))
+    return float((rx * ry).sum()) / den if den > 0 else 0.0
+
+
+def _notes(cfg: CompoundDBNConfig) -> str:
+    mtj = MTJParams.from_diameter(cfg.ra_fixed_ohm_um2, cfg.mtj_diameter_m, cfg.tmr_fixed)
+    return (
+        "**Software DBN.** 784x200x10, CD-1 pre-training of the 784x200 RBM with binary stochastic hidden units "
+        f"({cfg.pretrain_epochs} epochs, lr 0.1, momentum 0.5 -> 0.9, weight cost 2e-4, batch 100), top layer by least "
+        f"squares, then {cfg.finetune_epochs} epochs of backprop with softmax cross-entropy (SGD, momentum 0.9, cosine "
+        "lr). The network is trained once and reused by every hardware point.\n\n"
+        "**Hardware.** Each layer's weights (and biases, on always-on rows) are quantised onto the Q + 1 levels of eq. 1 "
+        f"(RA / area, TMR; {cfg.mtj_diameter_m * 1e9:g} nm MTJs: R_P = {mtj.r_p:.0f} Ohm at RA {cfg.ra_fixed_ohm_um2:g} "
+        "Ohm um^2), max-|W| scaling, **differential column pairs** (G+ for w > 0, G- for w < 0, the idle column at G_min: "
+        "PIN-Sim's choice, 2Q + 1 signed values). Every MTJ's conductance has a "
+        f"{cfg.mtj_sigma:.0%} device-to-device spread drawn at programming. Rows are driven at x V_read "
+        f"(V_read = {cfg.v_read_v:g} V; pixel level for layer 1, p-bit output (m+1)/2 for layer 2). Column currents get "
+        f"Johnson, shot and {cfg.amp_noise_a * 1e6:g} uA amplifier noise over 1/(2 t_read). A differential amplifier "
+        f"feeds p-bits m = sgn(tanh(I/I0) - r) (I0 = {cfg.pbit_i0_a * 1e6:g} uA) with a gain from the "
+        f"**{cfg.gain_rule}** design rule: the gain is set by G_max (the largest cell current, known from RA and area), "
+        "so the signed window is TMR/(1+TMR) of full scale and low TMR weakens every pre-activation; together with the "
+        "spread of the common-mode G_AP cells this is how TMR acts. RA only scales all currents, so it acts through "
+        f"the noise terms. The class is the argmax of the {cfg.n_samples}-sample average of the output p-bits.\n\n"
+        "**Nonlinear mapping.** A weight meant for level j is programmed open loop with j identical 20 us pulses; the "
+        f"level reached is the rounded mean over {cfg.n_cases} stochastic compound synapses (with the per-magnet spread "
+        f"of the compound-synapse experiment). At Q = 16 the pulse is {cfg.scheme_i_current_a * 1e3:g} mA; other Q use "
+        "the current whose Q pulses switch the same mean fraction of a nominal synapse.\n\n"
+        "**Energy.** Per pass: t_read V_read^2 sum_ij x_j^2 (G+_ij + G-_ij) over both layers (hidden-layer activity from "
+        f"the sampled p-bits), t_read = {cfg.t_read_s * 1e9:g} ns; p-bit and peripheral energy are not included (the "
+        "paper's 0.21 nJ is the crossbar only). The paper's V_read, read time and junction size are not stated, so the "
+        "absolute energy is an estimate from our assumptions; it scales as V_read^2 t_read / RA."
+    )
