@@ -170,11 +170,15 @@ class LookupTable:
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready summary (shape, range, mean steps) for result files."""
-        st = table_statistics(self)
         return {"name": self.name, "source": self.source, "instances": self.n_instances, "bins": self.n_bins,
                 "cdf_points": self.n_cdf, "g_min_s": float(self.g_min.mean()), "g_max_s": float(self.g_max.mean()),
-                "mean_step_increasing_s": float(st["mean_increasing"].mean()),
-                "mean_step_decreasing_s": float(st["mean_decreasing"].mean())}
+                "mean_step_increasing_s": self.mean_step("increasing"),
+                "mean_step_decreasing_s": self.mean_step("decreasing")}
+
+    def mean_step(self, direction: str) -> float:
+        """Mean per-pulse Delta-G [S] of ``direction`` over all bins and instances (signed)."""
+        q = self.dg(direction)
+        return float(np.mean([_column_means(q[d], self.cdf).mean() for d in range(self.n_instances)]))
 
 
 def validate_table(g_bins: np.ndarray, cdf: np.ndarray, dg_increasing: np.ndarray, dg_decreasing: np.ndarray, *,
@@ -737,6 +741,7 @@ class LookupTableDevice(Device):
             raise ConfigError(f"LookupTableDevice: table must be a LookupTable, got {type(table).__name__}")
         self.table = table
         self._samplers: dict[tuple[str, torch.dtype], TableSampler] = {}
+        self._mean_steps: dict[str, float] = {}
 
     @classmethod
     def config_class(cls) -> type:
@@ -812,8 +817,10 @@ class LookupTableDevice(Device):
 
     def mean_step(self, direction: int = 1) -> float:
         """Mean |Delta-G| per pulse [S] over bins and instances, for potentiation (+1) or depression (-1)."""
-        st = table_statistics(self.table)
-        return float(np.abs(st["mean_increasing" if direction > 0 else "mean_decreasing"]).mean())
+        key = "increasing" if direction > 0 else "decreasing"
+        if key not in self._mean_steps:
+            self._mean_steps[key] = abs(self.table.mean_step(key))
+        return self._mean_steps[key]
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as NPZ (atomic); `load_table` / ``path=`` read it back."""
