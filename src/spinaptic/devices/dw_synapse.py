@@ -1,0 +1,330 @@
+"""Domain-wall MTJ synapses: a wall in a track under an MTJ, moved by current or voltage pulses.
+
+State per device: ``DeviceState(q [m], phi [rad], g_p [S], g_ap [S])``, the wall position and angle of the 1D
+model (`physics.domain_wall`) and the device's own P / AP conductances (device-to-device variation of R_P and
+TMR drawn in `init_state`, paper 003: 12.8 % and 6.9 %).
+
+Conductance: the free layer left of the wall (x < q) is parallel, so G = f G_P + (1 - f) G_AP + G_DW with f the
+area fraction of [0, q] (q/L on a straight track: paper 001 eq. 6; the area-weighted fraction on a taper).
+
+Programming: `apply` integrates the 1D model over every pulse and a relaxation time (``relax_s``) with the
+thermal field at ``temperature_k``; a pulse count n > 1 repeats pulse + relaxation n times (devices with fewer
+pulses get no current but still evolve thermally for the same time, as in a real array). Voltage pulses drive
+I = V / R_series (write path + access resistance of the track). Energy per device: I^2 R_write t per current
+pulse, V^2 / R_series t per voltage pulse (linear rise / fall ramps count 1/3 of their duration).
+
+Registered variants (one class, config subclasses with the papers' defaults): ``dw-notched`` (paper 003 STT
+track; SOT via ``DWSynapseConfig.preset("liu2021-sot")``), ``dw-continuous`` (paper 001), ``dw-trapezoid``
+and ``dw-straight`` (paper 002). `DWSynapse` itself (not registered) takes any `DWSynapseConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import torch
+
+from ..config import ConfigError, check_choice, check_nonnegative, check_positive
+from ..physics import domain_wall as dw
+from ..physics.dw_tracks import (
+    DWTrack,
+    leonard2022_straight_track,
+    leonard2022_trapezoid_track,
+    liu2021_sot_track,
+    liu2021_stt_track,
+    sengupta2016_track,
+)
+from ..physics.mtj import UM2, MTJParams, mixed_conductance
+from .base import Device, DeviceState, Pulses, register_device
+from .nanomagnet import draw_spread
+
+
+def _liu_mtj() -> MTJParams:
+    # Paper 003 gives only the spreads (R_P 12.8 %, TMR 6.9 %); RA 10 Ohm um^2 over the 1050 x 50 nm track and
+    # TMR 150 % are assumed (R_P = 190 Ohm).
+    return MTJParams(ra_ohm_m2=10 * UM2, area_m2=1050e-9 * 50e-9, tmr=1.5)
+
+
+@dataclass(frozen=True)
+class DWSynapseConfig:
+    """A domain-wall MTJ synapse.
+
+    Attributes:
+        track: the track (material, geometry, notches, current path); presets in `physics.dw_tracks`.
+        mtj: read junction over the free layer (R_P = RA / area, TMR).
+        g_dw_s: conductance of the wall region G_DW [S] (paper 001 eq. 6; 0 by default).
+        r_p_dtod: relative device-to-device sigma of R_P (paper 003: 0.128).
+        tmr_dtod: relative device-to-device sigma of TMR (paper 003: 0.069).
+        temperature_k: temperature of the thermal field [K].
+        relax_s: time integrated after every pulse with no current [s] (paper 003: 4 ns).
+        rise_s, fall_s: linear rise / fall of every pulse [s] (paper 002: 10 ns).
+        dt_s: integration step [s]; None = `domain_wall.recommended_dt`.
+        nominal_amplitude: amplitude of `nominal_pulses` (A for current, V for voltage).
+        nominal_width_s: width of `nominal_pulses` [s].
+        nominal_kind: "current" or "voltage".
+        q0_m: initial wall position [m]; None = first notch (0 on a track without notches).
+        backend: "auto" (numba on CPU), "numba" or "torch".
+    """
+
+    track: DWTrack = field(default_factory=liu2021_stt_track)
+    mtj: MTJParams = field(default_factory=_liu_mtj)
+    g_dw_s: float = 0.0
+    r_p_dtod: float = 0.0
+    tmr_dtod: float = 0.0
+    temperature_k: float = 300.0
+    relax_s: float = 4e-9
+    rise_s: float = 0.0
+    fall_s: float = 0.0
+    dt_s: float | None = None
+    nominal_amplitude: float = 50e-6
+    nominal_width_s: float = 1e-9
+    nominal_kind: str = "current"
+    q0_m: float | None = None
+    backend: str = "auto"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.track, DWTrack):
+            raise ConfigError(f"track must be a DWTrack, got {type(self.track).__name__}")
+        check_nonnegative("g_dw_s (wall conductance)", self.g_dw_s, unit="S")
+        check_nonnegative("r_p_dtod", self.r_p_dtod, unit="(relative sigma)")
+        check_nonnegative("tmr_dtod", self.tmr_dtod, unit="(relative sigma)")
+        check_nonnegative("temperature_k", self.temperature_k, unit="K")
+        check_nonnegative("relax_s", self.relax_s, unit="s")
+        check_nonnegative("rise_s", self.rise_s, unit="s")
+        check_nonnegative("fall_s", self.fall_s, unit="s")
+        if self.dt_s is not None:
+            check_positive("dt_s (time step)", self.dt_s, unit="s")
+        check_positive("nominal_width_s", self.nominal_width_s, unit="s")
+        check_choice("nominal_kind", self.nominal_kind, ("current", "voltage"))
+        check_choice("backend", self.backend, dw.BACKENDS)
+        if self.q0_m is not None:
+            from ..config import check_range
+
+            check_range("q0_m (initial wall position)", self.q0_m, 0.0, self.track.length_m, unit="m")
+
+    @classmethod
+    def preset(cls, name: str, **overrides) -> DWSynapseConfig:
+        """Paper presets: "liu2021-stt", "liu2021-sot" (paper 003, with its d2d spreads), "sengupta2016"
+        (paper 001), "leonard2022-trapezoid", "leonard2022-straight" (paper 002)."""
+        check_choice("preset", name, tuple(_PRESETS))
+        cfg = _PRESETS[name]()
+        return replace(cfg, **overrides) if overrides else cfg
+
+
+def _sengupta_mtj() -> MTJParams:
+    # Paper 001: resistances "in the MOhm range"; RA 6400 Ohm um^2 over 320 x 20 nm (R_P = 1 MOhm), TMR 150 %
+    # assumed.
+    return MTJParams(ra_ohm_m2=6400 * UM2, area_m2=320e-9 * 20e-9, tmr=1.5)
+
+
+def _leonard_trapezoid_mtj() -> MTJParams:
+    # Paper 002: TMR 54 %, RA 60 Ohm um^2, R_AP = 100 Ohm (single-shot reset level) -> R_P = 64.9 Ohm.
+    r_p = 100.0 / 1.54
+    return MTJParams(ra_ohm_m2=60 * UM2, area_m2=60 * UM2 / r_p, tmr=0.54)
+
+
+def _leonard_straight_mtj() -> MTJParams:
+    # Paper 002: RA 380 Ohm um^2; levels 1061 ... 913 Ohm -> R_P = 912 Ohm, TMR 16.4 % (paper: 16 %).
+    r_p = 912.0
+    return MTJParams(ra_ohm_m2=380 * UM2, area_m2=380 * UM2 / r_p, tmr=0.164)
+
+
+@dataclass(frozen=True)
+class DWNotchedConfig(DWSynapseConfig):
+    """`DWSynapseConfig` with paper 003's STT device: 32 notches, R_P / TMR spreads 12.8 % / 6.9 %, 1 ns x 50 uA."""
+
+    track: DWTrack = field(default_factory=liu2021_stt_track)
+    r_p_dtod: float = 0.128
+    tmr_dtod: float = 0.069
+
+
+@dataclass(frozen=True)
+class DWContinuousConfig(DWSynapseConfig):
+    """`DWSynapseConfig` with paper 001's device: 320 nm CoFe/Pt, no notches, 1 ns x 80 uA, 0 K (MuMax)."""
+
+    track: DWTrack = field(default_factory=sengupta2016_track)
+    mtj: MTJParams = field(default_factory=_sengupta_mtj)
+    temperature_k: float = 0.0
+    relax_s: float = 0.5e-9
+    nominal_amplitude: float = 80e-6
+
+
+@dataclass(frozen=True)
+class DWTrapezoidConfig(DWSynapseConfig):
+    """`DWSynapseConfig` with paper 002's trapezoid: 50 ns voltage pulses with 10 ns ramps, wall at the narrow end."""
+
+    track: DWTrack = field(default_factory=leonard2022_trapezoid_track)
+    mtj: MTJParams = field(default_factory=_leonard_trapezoid_mtj)
+    relax_s: float = 20e-9
+    rise_s: float = 10e-9
+    fall_s: float = 10e-9
+    nominal_amplitude: float = 3.0
+    nominal_width_s: float = 50e-9
+    nominal_kind: str = "voltage"
+    q0_m: float | None = 0.0
+
+
+@dataclass(frozen=True)
+class DWStraightConfig(DWTrapezoidConfig):
+    """`DWSynapseConfig` with paper 002's straight track (350 nm wide, five identical notches)."""
+
+    track: DWTrack = field(default_factory=leonard2022_straight_track)
+    mtj: MTJParams = field(default_factory=_leonard_straight_mtj)
+
+
+_PRESETS = {
+    "liu2021-stt": DWNotchedConfig,
+    "liu2021-sot": lambda: DWNotchedConfig(track=liu2021_sot_track(), nominal_amplitude=27e-6, nominal_width_s=0.5e-9,
+                                           relax_s=8e-9),
+    "sengupta2016": DWContinuousConfig,
+    "leonard2022-trapezoid": DWTrapezoidConfig,
+    "leonard2022-straight": DWStraightConfig,
+}
+
+
+class DWSynapse(Device):
+    """Domain-wall MTJ synapse driven through the 1D (q, phi) model (see module docstring)."""
+
+    config: DWSynapseConfig
+
+    @classmethod
+    def config_class(cls) -> type:
+        return DWSynapseConfig
+
+    # -------------------------------------------------------------------------------- helpers
+    @property
+    def model(self) -> dw.DWModel:
+        """The prepared 1D model of the track (cached)."""
+        return dw.get_model(self.config.track, self.config.dt_s)
+
+    @property
+    def q0(self) -> float:
+        """Initial wall position [m]."""
+        c = self.config
+        if c.q0_m is not None:
+            return float(c.q0_m)
+        return float(c.track.notch_positions_m[0]) if c.track.notch_positions_m else 0.0
+
+    def fraction(self, q: torch.Tensor) -> torch.Tensor:
+        """Parallel area fraction f(q) of the free layer (q/L straight, area-weighted on a taper)."""
+        t = self.config.track
+        x = q.clamp(0.0, t.length_m)
+        w0, s, L = t.width_m, t.width_slope, t.length_m
+        return ((w0 * x + 0.5 * s * x * x) / (w0 * L + 0.5 * s * L * L)).clamp(0.0, 1.0)
+
+    def notch_index(self, q: torch.Tensor) -> torch.Tensor:
+        """Index of the nearest notch (int64, same shape as q); -1 on a track without notches."""
+        xs = self.config.track.notch_positions_m
+        if not xs:
+            return torch.full(q.shape, -1, dtype=torch.int64, device=q.device)
+        notches = torch.as_tensor(xs, dtype=q.dtype, device=q.device)
+        return (q[..., None] - notches).abs().argmin(-1)
+
+    def current_of(self, amplitude: torch.Tensor, kind: str) -> torch.Tensor:
+        """Write current [A]: the amplitude itself, or V / R_series for voltage pulses."""
+        return amplitude if kind == "current" else amplitude / self.config.track.series_resistance_ohm
+
+    # -------------------------------------------------------------------------------- protocol
+    def init_state(self, shape, *, generator=None, device=None) -> DeviceState:
+        c = self.config
+        dt = torch.float64
+        r_p = draw_spread(c.mtj.r_p, c.r_p_dtod, shape, generator, device, dt)
+        tmr = draw_spread(c.mtj.tmr, c.tmr_dtod, shape, generator, device, dt)
+        return DeviceState(
+            q=torch.full(shape, self.q0, dtype=dt, device=device),
+            phi=torch.full(shape, self.model.phi0, dtype=dt, device=device),
+            g_p=1.0 / r_p,
+            g_ap=1.0 / (r_p * (1.0 + tmr)),
+        )
+
+    def conductance(self, state: DeviceState) -> torch.Tensor:
+        return mixed_conductance(self.fraction(state["q"]), state["g_p"], state["g_ap"], self.config.g_dw_s)
+
+    def apply(self, state: DeviceState, pulses: Pulses, *, generator=None) -> tuple[DeviceState, torch.Tensor]:
+        c = self.config
+        q = state["q"]
+        shape = q.shape
+        amp = pulses.amplitude_like(q).reshape(-1)
+        count = pulses.count_like(q).reshape(-1)
+        width = torch.as_tensor(pulses.width_s, dtype=q.dtype, device=q.device).expand(shape).reshape(-1)
+        cur = self.current_of(amp, pulses.kind)
+        model = self.model
+        n_on = torch.round(width / model.dt_s).to(torch.int64)
+        n_steps = int(n_on.max()) + model.steps(c.relax_s) if n_on.numel() else 0
+        qf, pf = q.reshape(-1), state["phi"].reshape(-1)
+        for k in range(int(count.max()) if count.numel() else 0):
+            active = count > k
+            qf, pf, _ = model.run(qf, pf, torch.where(active, cur, torch.zeros_like(cur)), n_steps, n_on=n_on,
+                                  rise_steps=model.steps(c.rise_s), fall_steps=model.steps(c.fall_s),
+                                  temperature_k=c.temperature_k, generator=generator, backend=c.backend)
+        t_eff = (width - 2.0 * (c.rise_s + c.fall_s) / 3.0).clamp_min(0.0) * count.to(q.dtype)
+        if pulses.kind == "current":
+            energy = cur**2 * c.track.write_resistance_ohm * t_eff
+        else:
+            energy = amp**2 / c.track.series_resistance_ohm * t_eff
+        out = DeviceState(state)
+        out["q"] = qf.reshape(shape)
+        out["phi"] = pf.reshape(shape)
+        return out, energy.reshape(shape)
+
+    def nominal_pulses(self, direction) -> Pulses:
+        c = self.config
+        d = torch.as_tensor(direction)
+        return Pulses(amplitude=c.nominal_amplitude * d.sign().to(torch.float64), width_s=c.nominal_width_s,
+                      count=(d != 0).to(torch.int64), kind=c.nominal_kind)
+
+    def conductance_range(self) -> tuple[float, float]:
+        c = self.config
+        xs = c.track.notch_positions_m
+        lo, hi = (min(xs), max(xs)) if xs else (0.0, c.track.length_m)
+        f = self.fraction(torch.tensor([lo, hi], dtype=torch.float64))
+        g = mixed_conductance(f, c.mtj.g_p, c.mtj.g_ap, c.g_dw_s)
+        return float(g[0]), float(g[1])
+
+    def programming_energy(self, amplitude: float, width_s: float, kind: str = "current") -> float:
+        """Energy [J] of one pulse (the same accounting as `apply`)."""
+        c = self.config
+        t_eff = max(width_s - 2.0 * (c.rise_s + c.fall_s) / 3.0, 0.0)
+        if kind == "current":
+            return amplitude**2 * c.track.write_resistance_ohm * t_eff
+        return amplitude**2 / c.track.series_resistance_ohm * t_eff
+
+
+@register_device("dw-notched")
+class DWNotched(DWSynapse):
+    """Notched DW-MTJ synapse (paper 003: 32 notches; STT defaults, SOT via ``DWSynapseConfig.preset("liu2021-sot")``)."""
+
+    @classmethod
+    def config_class(cls) -> type:
+        return DWNotchedConfig
+
+
+@register_device("dw-continuous")
+class DWContinuous(DWSynapse):
+    """Continuous SOT DW-MTJ synapse (paper 001: 320 nm CoFe/Pt, conductance linear in q, eq. 6)."""
+
+    @classmethod
+    def config_class(cls) -> type:
+        return DWContinuousConfig
+
+
+@register_device("dw-trapezoid")
+class DWTrapezoid(DWSynapse):
+    """Trapezoidal notched DW-MTJ (paper 002: voltage-controlled multi-level writes, single-shot reset)."""
+
+    @classmethod
+    def config_class(cls) -> type:
+        return DWTrapezoidConfig
+
+
+@register_device("dw-straight")
+class DWStraight(DWSynapse):
+    """Straight notched DW-MTJ (paper 002: stochastic multi-notch hops, stable levels)."""
+
+    @classmethod
+    def config_class(cls) -> type:
+        return DWStraightConfig
+
+
+__all__ = ["DWContinuous", "DWContinuousConfig", "DWNotched", "DWNotchedConfig", "DWStraight", "DWStraightConfig",
+           "DWSynapse", "DWSynapseConfig", "DWTrapezoid", "DWTrapezoidConfig"]
