@@ -24,7 +24,7 @@ from spinaptic.physics.mtj import MTJParams
 
 MTJ = MTJParams.from_diameter(10.0, 50e-9, 4.0)
 
-weights = st.lists(st.floats(-3.0, 3.0, allow_nan=False), min_size=2, max_size=40)
+weights = st.lists(st.floats(-3.0, 3.0, allow_nan=False, allow_subnormal=False), min_size=2, max_size=40)
 
 
 @settings(max_examples=60, deadline=None)

@@ -117,9 +117,9 @@ class Crossbar:
         if c.thermal_noise:
             g_tot = gp.sum(0) + (gn.sum(0) if gn is not None else 0.0)
             var = var + 4 * K_B * c.temperature_k * c.bandwidth * g_tot
-        if c.shot_noise:
-            ip, ineg = self.column_currents(x)
-            var = var + 2 * E_CHARGE * c.bandwidth * (ip + (ineg if ineg is not None else 0.0))
+        if c.shot_noise:  # I+ + I- = V_read x (G+ + G-): one matmul
+            gs = self._cache.setdefault(("sum", x.dtype), gp + gn if gn is not None else gp)
+            var = var + 2 * E_CHARGE * c.bandwidth * (c.v_read_v * (x @ gs)).clamp_min(0.0)
         var = var + c.amp_noise_a**2
         return var.sqrt()
 

@@ -184,6 +184,8 @@ def map_weights(
     if not wm > 0:
         raise ConfigError(f"w_max must be > 0, got {wm!r}")
     span = levels.g_max - levels.g_min
+    if not math.isfinite(span / wm):
+        raise ConfigError(f"w_max = {wm!r} is too small for a conductance span of {span!r} S")
     x = (w.to(torch.float64) / wm).clamp(-1.0, 1.0)
     if index_map is not None:
         index_map = torch.as_tensor(index_map, dtype=torch.int64, device=w.device)
