@@ -96,15 +96,17 @@ def _parse_overrides(items: tuple[str, ...]) -> dict[str, object]:
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config field (repeatable), e.g. --set tmr=1.5")
 @click.option("--no-resume", is_flag=True, help="Ignore checkpoints of an earlier run in the output directory.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--threads", type=int, default=None, help="CPU threads for torch and numba [default: library defaults].")
 def run_cmd(name: str, preset: str, seed: int, device: str, out_dir: Path | None, overrides: tuple[str, ...],
-            no_resume: bool, quiet: bool) -> None:
+            no_resume: bool, quiet: bool, threads: int | None) -> None:
     """Run experiment NAME; write result.json, figures and summary.md to the output directory."""
     from .config import ConfigError
     from .experiments import run_experiment
 
     try:
         doc = run_experiment(name, preset=preset, seed=seed, device=device, out_dir=out_dir,
-                             overrides=_parse_overrides(overrides), resume=not no_resume, quiet=quiet)
+                             overrides=_parse_overrides(overrides), resume=not no_resume, quiet=quiet,
+                             threads=threads)
     except ConfigError as e:
         raise click.ClickException(str(e)) from None
     out = out_dir or Path("runs") / name

@@ -9,6 +9,7 @@ atomically. Sweeps and the HTML report build on this without touching experiment
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import hashlib
@@ -271,8 +272,13 @@ def run_experiment(
     overrides: dict[str, Any] | None = None,
     resume: bool = True,
     quiet: bool = False,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """Run a registered experiment and write ``result.json``, figures and ``summary.md``; return the result dict."""
+    """Run a registered experiment and write ``result.json``, figures and ``summary.md``; return the result dict.
+
+    ``threads`` sets torch's and numba's CPU threads for the run (restored afterwards); None keeps the defaults.
+    On a machine shared with other jobs, fewer threads than cores is often faster.
+    """
     spec = get_experiment(name)
     cfg = resolve_config(spec, preset, overrides)
     if str(device).startswith("cuda") and not torch.cuda.is_available():
@@ -282,7 +288,8 @@ def run_experiment(
     ctx = RunContext(seed=seed, device=device, out_dir=out, preset=preset, config=cfg, resume=resume, quiet=quiet)
     started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    res = spec.func(cfg, ctx)
+    with _cpu_threads(threads):
+        res = spec.func(cfg, ctx)
     wall = time.perf_counter() - t0
     figures = list(dict.fromkeys([*ctx.figures, *res.figures]))
     doc = {
@@ -307,6 +314,25 @@ def run_experiment(
     atomic_write_text(out / "summary.md", render_summary(doc))
     atomic_write_text(out / "result.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
     return doc
+
+
+@contextlib.contextmanager
+def _cpu_threads(n: int | None) -> Iterator[None]:
+    if n is None:
+        yield
+        return
+    if n < 1:
+        raise ConfigError(f"threads = {n} must be >= 1")
+    import numba
+
+    old_t, old_n = torch.get_num_threads(), numba.get_num_threads()
+    torch.set_num_threads(n)
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old_t)
+        numba.set_num_threads(old_n)
 
 
 def _fmt(v: Any) -> str:

@@ -52,8 +52,6 @@ class CompoundDBNConfig:
     target_software_error, target_hardware_error: pass thresholds (fractions).
     saturation_tolerance_points: allowed |error(4 bits) - error(8 bits)| in percentage points.
     ra_flat_tolerance_points: allowed spread of the error over the RA sweep (points).
-    torch_threads: intra-op threads while running (1: on a shared 2-core machine, 2 threads spin against
-        other jobs and run ~20x slower; restored afterwards).
     """
 
     dataset: str = "mnist"
@@ -87,14 +85,13 @@ class CompoundDBNConfig:
     target_hardware_error: float = 0.035
     saturation_tolerance_points: float = 0.5
     ra_flat_tolerance_points: float = 1.0
-    torch_threads: int = 1
 
     def __post_init__(self) -> None:
         check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "mnist-sample"))
         check_choice("second_dataset", self.second_dataset, ("", "mnist", "fashion-mnist", "mnist-sample"))
         for n in ("n_train", "n_test", "pretrain_epochs", "finetune_epochs"):
             check_int(n, getattr(self, n), 0)
-        for n in ("hidden", "n_samples", "n_seeds", "n_cases", "n_energy_images", "torch_threads"):
+        for n in ("hidden", "n_samples", "n_seeds", "n_cases", "n_energy_images"):
             check_int(n, getattr(self, n), 1)
         for b in (*self.bits_list, self.bits_fixed):
             check_int("bits per synapse", b, 1, 12)
@@ -169,15 +166,6 @@ def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: 
 )
 def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     """Train the DBN in software, program it onto compound-synapse crossbars, sweep RA / TMR / bits, energy."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(cfg.torch_threads)
-    try:
-        return _run(cfg, ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     import matplotlib.pyplot as plt
 
     metrics: dict = {}

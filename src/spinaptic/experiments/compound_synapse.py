@@ -86,15 +86,6 @@ def _mean_and_runs(dev, scheme, n, gen, start_set=False):
 )
 def run(cfg: CompoundSynapseExperimentConfig, ctx: RunContext) -> Result:
     """Fig. 2d single-magnet emulation, Fig. 3d/3f P and D curves, linearity metric, eq. 1 mapping levels."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # small tensors: extra intra-op threads only spin against other jobs
-    try:
-        return _run(cfg, ctx)
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _run(cfg: CompoundSynapseExperimentConfig, ctx: RunContext) -> Result:
     import matplotlib.pyplot as plt
 
     q = cfg.n_magnets
