@@ -302,3 +302,24 @@ def test_track_geometry_and_validation():
         dw.DrivePulse(1e-5, width_s=0.0)
     with pytest.raises(ConfigError, match="polarity"):
         dw.DWModel(tr, polarity=0)
+
+
+def test_wall_held_at_the_ends_does_not_precess():
+    # A wall pushed against a fixed end region stays there with a bounded angle (SOT with DMI at any current;
+    # STT below the intrinsic threshold u_c = gamma0 Delta H_K / 2 = 12.7 m/s). The SOT wall also stays after
+    # the push; the STT-tilted wall steps back by ~Delta (phi - phi0) / alpha as its angle relaxes.
+    stt = dw.liu2021_stt_track(n_notches=0, end_field_scale=0.0)
+    assert dw.stt_velocity(stt, 15e-6) < GAMMA0 * stt.material.wall_width * stt.h_k / 2
+    for track, amp in [(dw.sengupta2016_track(), 150e-6), (stt, 15e-6)]:
+        model = dw.DWModel(track)
+        q = torch.tensor([track.length_m - 20e-9, 20e-9], dtype=torch.float64)
+        cur = torch.tensor([amp, -amp], dtype=torch.float64)
+        q1, p1, _ = model.run(q, model.init_phi((2,)), cur, model.steps(3e-9))
+        assert q1.tolist() == [track.length_m, 0.0]
+        assert float((p1 - model.phi0).abs().max()) < math.pi / 2
+        q2, _, _ = model.run(q1, p1, 0.0, model.steps(3e-9))
+        if track.material.dmi_j_per_m2 != 0:
+            assert torch.allclose(q2, q1, atol=1e-9)
+        else:
+            back = float((q2 - q1).abs().max())
+            assert 0 < back < track.material.wall_width * float((p1 - model.phi0).abs().max()) / track.material.alpha

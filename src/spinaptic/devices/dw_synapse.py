@@ -151,7 +151,8 @@ class DWContinuousConfig(DWSynapseConfig):
 
 @dataclass(frozen=True)
 class DWTrapezoidConfig(DWSynapseConfig):
-    """`DWSynapseConfig` with paper 002's trapezoid: 50 ns voltage pulses with 10 ns ramps, wall at the narrow end."""
+    """`DWSynapseConfig` with paper 002's trapezoid: 50 ns voltage pulses with 10 ns ramps, wall in the first notch
+    (the paper: "in all 13 measured cycles the DW reaches the first notch by 1.5 V")."""
 
     track: DWTrack = field(default_factory=leonard2022_trapezoid_track)
     mtj: MTJParams = field(default_factory=_leonard_trapezoid_mtj)
@@ -161,7 +162,6 @@ class DWTrapezoidConfig(DWSynapseConfig):
     nominal_amplitude: float = 3.0
     nominal_width_s: float = 50e-9
     nominal_kind: str = "voltage"
-    q0_m: float | None = 0.0
 
 
 @dataclass(frozen=True)

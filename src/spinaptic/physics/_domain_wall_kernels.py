@@ -122,8 +122,12 @@ def _sincos(x):
 
 @njit(cache=True, inline="always")
 def _rhs(q, ph, cur, xa, xb, hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot,
-         u_a, hz, sig):
-    """(dq/dt, dphi/dt) of the 1D model at one track (tables linearly interpolated at q)."""
+         u_a, hz, sig, L, inv_ad):
+    """(dq/dt, dphi/dt) of the 1D model at one track (tables linearly interpolated at q).
+
+    At an end of the free layer, pushed outward, the wall is held (dq/dt = 0) and phi follows the constrained
+    equation dphi/dt = -Q gamma Om_B / alpha - u / (alpha Delta) (no precession against a hard end).
+    """
     s = q * inv_h
     k = int(math.floor(s))
     if k < 0:
@@ -150,6 +154,9 @@ def _rhs(q, ph, cur, xa, xb, hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha,
     om_b = -Q * hk * sn * cs - hdm2 * sn + sg * xb
     dq = (Q * gd * (alpha * om_a + om_b) + c_u * u) * inv
     dp = (Q * g * (om_a - alpha * om_b) + c_phi * u) * inv
+    held = (q <= 0.0 and dq < 0.0) or (q >= L and dq > 0.0)
+    dp = -Q * g * om_b / alpha - u * inv_ad if held else dp
+    dq = 0.0 if held else dq
     return dq, dp
 
 
@@ -204,6 +211,7 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
     sig = p[P_SIG]
     L = p[P_L]
     inv_h = 1.0 / p[P_H]
+    inv_ad = 1.0 / (alpha * p[P_DELTA])
     dt = p[P_DT]
     half_dt = 0.5 * dt
     n_blocks = (n_tr + BLOCK - 1) // BLOCK
@@ -242,9 +250,9 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
                 pi_ = pb[j]
                 cur = ab[j] * _envelope(k, onb[j], n_rise, n_fall)
                 dq1, dp1 = _rhs(qi, pi_, cur, xa[j], xb[j], hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha, c_u,
-                                c_phi, inv, hk, hdm2, sot, u_a, hz, sig)
+                                c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_ad)
                 dq2, dp2 = _rhs(qi + dt * dq1, pi_ + dt * dp1, cur, xa[j], xb[j], hpin, jsc, nsc, n, tapered, inv_h,
-                                Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot, u_a, hz, sig)
+                                Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_ad)
                 qi = qi + half_dt * (dq1 + dq2)
                 qb[j] = min(max(qi, 0.0), L)
                 pb[j] = pi_ + half_dt * (dp1 + dp2)

@@ -22,8 +22,12 @@ own magnum.np anchor (m_x > 0); our form reproduces the anchor.
   direction (check C5). All presets therefore potentiate (move the wall to +x, growing the parallel region
   x < q) with I > 0.
 * Pinning, width-dependent drive and noise, end regions: `dw_tracks.DWTrack` (tabulated, linearly
-  interpolated). The wall cannot leave the free layer: q is clipped to [0, L] after every step (the fixed end
-  regions hold it there while it is pushed outward; it leaves as soon as the push reverses).
+  interpolated). The wall cannot leave the free layer: the fixed end regions act as hard pinning sites. A wall
+  at q = 0 or L pushed outward is held (dq/dt = 0, the constraint force taking up the drive), and its angle then
+  follows the constrained equation ``dphi/dt = -Q gamma Om_B / alpha - u / (alpha Delta)`` (it relaxes instead
+  of precessing, unless an STT drive exceeds the intrinsic threshold |u| > gamma Delta max|Om_B|, as at any hard
+  pinning site); q is also clipped to [0, L] after every step. The wall leaves the end as soon as the push
+  reverses.
 * Thermal field: two independent white noises with ``<H H> = 2 alpha k_B T / (gamma0 mu0 Ms V_DW) delta(t-t')``,
   ``V_DW = 2 Delta w t`` (fluctuation-dissipation for both channels); per step sigma = sqrt(alpha k_B T /
   (gamma0 mu0 Ms Delta w t dt)).
@@ -389,6 +393,10 @@ class DWModel:
                 om_b = om_b + sig * ns * xb
             dq = (Q * gd * (a * om_a + om_b) + c_stt * u) * inv
             dp = (Q * g * (om_a - a * om_b) + c_phi * u) * inv
+            held = ((qq <= 0.0) & (dq < 0.0)) | ((qq >= L) & (dq > 0.0))
+            if bool(held.any()):
+                dp = torch.where(held, -Q * g * om_b / a - u / (a * d), dp)
+                dq = torch.where(held, torch.zeros_like(dq), dq)
             return dq, dp
 
         for kstep in range(n_steps):
