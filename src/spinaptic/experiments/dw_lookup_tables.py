@@ -51,13 +51,14 @@ class DWLookupTablesConfig:
         ``rp_sigma`` of R_P (12.8 %) and ``tmr_sigma`` of the TMR (6.9 %, paper 003 from Xue et al. 2015).
     stt_notch_depth_j, stt_notch_width_m, stt_current_scale: the 1D model's free parameters for the STT
         track (notch depth V0 [J], sech^2 range [m], multiplier of the paper's 50 uA pulse = nominal/effective
-        current cross-section); defaults are the best point of the paper preset's grid search against the
-        genuine 300 K table (``calibrate``; seed 0).
+        current cross-section); defaults are the result of the paper preset's calibration (seed 0), so the
+        quick preset uses the fitted values without refitting.
     sot_notch_depth_j, sot_notch_width_m, sot_current_scale: the same for the SOT track (27 uA pulse).
-    calibrate: grid-search the six parameters against the genuine 300 K tables (multiplying the current
-        values by ``calib_factors``) before generating the tables; needs the genuine tables.
+    calibrate: replace the six parameters by a grid search against the genuine 300 K tables before generating
+        the tables (needs the genuine tables): the track presets' notch depth and range (`physics.dw_tracks`) and
+        the paper's pulse current, each multiplied by every one of ``calib_factors``.
     calib_ramps: ramps per calibration point.
-    calib_factors: factors tried on each of depth, width, current scale around the configured values.
+    calib_factors: factors tried on each of notch depth, notch range and current.
     stt_g_range_s, sot_g_range_s: conductance [S] of the wall at the first and last notch when the genuine
         tables are absent (from the repack README: STT 68-145 uS, SOT 64-161 uS); with them, the genuine
         300 K instance-0 range is used (paper 003 gives no RA or TMR).
@@ -73,15 +74,15 @@ class DWLookupTablesConfig:
     n_instances: int = 20
     rp_sigma: float = 0.128
     tmr_sigma: float = 0.069
-    stt_notch_depth_j: float = 5.0e-20
-    stt_notch_width_m: float = 10e-9
+    stt_notch_depth_j: float = 7.5e-20
+    stt_notch_width_m: float = 12.5e-9
     stt_current_scale: float = 1.0
-    sot_notch_depth_j: float = 7.245e-20
-    sot_notch_width_m: float = 23e-9
-    sot_current_scale: float = 0.85
+    sot_notch_depth_j: float = 8.375e-20
+    sot_notch_width_m: float = 20e-9
+    sot_current_scale: float = 1.25
     calibrate: bool = False
     calib_ramps: int = 16
-    calib_factors: tuple[float, ...] = (0.85, 1.0, 1.15)
+    calib_factors: tuple[float, ...] = (0.8, 1.0, 1.25)
     stt_g_range_s: tuple[float, float] = (67.96e-6, 144.86e-6)
     sot_g_range_s: tuple[float, float] = (64.06e-6, 160.53e-6)
     n_traj: int = 4000
@@ -160,6 +161,12 @@ class DWParams:
 def _params(cfg: DWLookupTablesConfig, kind: str) -> DWParams:
     return DWParams(getattr(cfg, f"{kind}_notch_depth_j"), getattr(cfg, f"{kind}_notch_width_m"),
                     getattr(cfg, f"{kind}_current_scale"))
+
+
+def preset_params(kind: str) -> DWParams:
+    """The track preset's own notch (`physics.dw_tracks`) and the paper's pulse: the calibration's starting point."""
+    t = dw.liu2021_stt_track() if kind == "stt" else dw.liu2021_sot_track()
+    return DWParams(t.notch_depth_j, t.notch_width_m, 1.0)
 
 
 def make_track(kind: str, p: DWParams) -> dw.DWTrack:
@@ -244,7 +251,7 @@ def calibrate(kind: str, start: DWParams, factors: tuple[float, ...], target: np
     config=DWLookupTablesConfig,
     presets={
         "quick": DWLookupTablesConfig(temperatures_k=(300.0,), n_traj=2000),
-        "paper": DWLookupTablesConfig(calibrate=True, calib_ramps=24),
+        "paper": DWLookupTablesConfig(calibrate=True, calib_ramps=60),
     },
 )
 def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
@@ -302,7 +309,7 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
             calib_rows: list[dict[str, Any]] = []
             for kind in KINDS:
                 best, rows = ctx.cached(f"calibration-{kind}", lambda kind=kind: calibrate(
-                    kind, params[kind], cfg.calib_factors, targets[kind], g_ranges[kind], cfg.calib_ramps, cfg.n_pulses,
+                    kind, preset_params(kind), cfg.calib_factors, targets[kind], g_ranges[kind], cfg.calib_ramps, cfg.n_pulses,
                     ctx.make_generator(f"calibration-{kind}")))
                 params[kind] = best
                 calib_rows += rows
