@@ -162,6 +162,7 @@ class DWTrapezoidConfig(DWSynapseConfig):
     nominal_amplitude: float = 3.0
     nominal_width_s: float = 50e-9
     nominal_kind: str = "voltage"
+    dt_s: float | None = 5e-12  # the overdamped wide-track wall: 5 ps gives the same 0 K thresholds as 1 ps
 
 
 @dataclass(frozen=True)
