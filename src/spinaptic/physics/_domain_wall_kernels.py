@@ -122,7 +122,7 @@ def _sincos(x):
 
 @njit(cache=True, inline="always")
 def _rhs(q, ph, cur, xa, xb, hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot,
-         u_a, hz, sig, L, inv_ad):
+         u_a, hz, sig, L, inv_a, inv_d):
     """(dq/dt, dphi/dt) of the 1D model at one track (tables linearly interpolated at q).
 
     At an end of the free layer, pushed outward, the wall is held (dq/dt = 0) and phi follows the constrained
@@ -154,8 +154,10 @@ def _rhs(q, ph, cur, xa, xb, hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha,
     om_b = -Q * hk * sn * cs - hdm2 * sn + sg * xb
     dq = (Q * gd * (alpha * om_a + om_b) + c_u * u) * inv
     dp = (Q * g * (om_a - alpha * om_b) + c_phi * u) * inv
-    held = (q <= 0.0 and dq < 0.0) or (q >= L and dq > 0.0)
-    dp = -Q * g * om_b / alpha - u * inv_ad if held else dp
+    # Branch-free (bitwise on the comparisons) so that the track loop stays vectorised.
+    held = ((q <= 0.0) & (dq < 0.0)) | ((q >= L) & (dq > 0.0))
+    dp_held = -(Q * g * om_b + u * inv_d) * inv_a
+    dp = dp_held if held else dp
     dq = 0.0 if held else dq
     return dq, dp
 
@@ -211,7 +213,8 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
     sig = p[P_SIG]
     L = p[P_L]
     inv_h = 1.0 / p[P_H]
-    inv_ad = 1.0 / (alpha * p[P_DELTA])
+    inv_a = 1.0 / alpha
+    inv_d = 1.0 / p[P_DELTA]
     dt = p[P_DT]
     half_dt = 0.5 * dt
     n_blocks = (n_tr + BLOCK - 1) // BLOCK
@@ -250,9 +253,9 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
                 pi_ = pb[j]
                 cur = ab[j] * _envelope(k, onb[j], n_rise, n_fall)
                 dq1, dp1 = _rhs(qi, pi_, cur, xa[j], xb[j], hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha, c_u,
-                                c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_ad)
+                                c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_a, inv_d)
                 dq2, dp2 = _rhs(qi + dt * dq1, pi_ + dt * dp1, cur, xa[j], xb[j], hpin, jsc, nsc, n, tapered, inv_h,
-                                Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_ad)
+                                Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_a, inv_d)
                 qi = qi + half_dt * (dq1 + dq2)
                 qb[j] = min(max(qi, 0.0), L)
                 pb[j] = pi_ + half_dt * (dp1 + dp2)

@@ -68,11 +68,12 @@ from .dw_tracks import (
 )
 
 __all__ = [
-    "TRACK_PRESETS", "DWMaterial", "DWTrack", "DrivePulse", "DWModel", "apply_pulse", "diffusion_constant",
-    "equally_spaced", "field_velocity", "leonard2022_straight_track", "leonard2022_trapezoid_track",
-    "liu2021_sot_track", "liu2021_stt_track", "nominal_pulse", "notch_from_geometry", "ramp",
-    "saturation_velocity", "sengupta2016_track", "simulate", "sot_field", "sot_steady_state", "stt_velocity",
-    "trajectory", "walker_field", "numba_available",
+    "BACKENDS", "NOMINAL_PULSES", "TRACK_PRESETS", "DWMaterial", "DWModel", "DWTrack", "DrivePulse", "apply_pulse",
+    "diffusion_constant", "equally_spaced", "equilibrium_phi", "field_velocity", "get_model",
+    "leonard2022_straight_track", "leonard2022_trapezoid_track", "liu2021_sot_track", "liu2021_stt_track",
+    "nominal_pulse", "notch_from_geometry", "numba_available", "ramp", "recommended_dt", "saturation_velocity",
+    "sengupta2016_track", "simulate", "sot_field", "sot_steady_state", "stt_velocity", "thermal_field_sigma",
+    "trajectory", "walker_field",
 ]
 
 BACKENDS = ("auto", "numba", "torch")
@@ -394,9 +395,8 @@ class DWModel:
             dq = (Q * gd * (a * om_a + om_b) + c_stt * u) * inv
             dp = (Q * g * (om_a - a * om_b) + c_phi * u) * inv
             held = ((qq <= 0.0) & (dq < 0.0)) | ((qq >= L) & (dq > 0.0))
-            if bool(held.any()):
-                dp = torch.where(held, -Q * g * om_b / a - u / (a * d), dp)
-                dq = torch.where(held, torch.zeros_like(dq), dq)
+            dp = torch.where(held, -(Q * g * om_b + u / d) / a, dp)
+            dq = torch.where(held, torch.zeros_like(dq), dq)
             return dq, dp
 
         for kstep in range(n_steps):
@@ -507,8 +507,8 @@ def ramp(track_or_device, n_pulses: int, direction: int | str | Sequence[int] = 
         q0_m: start position(s) [m]; None = first notch (or 0 without notches).
         return_phi: also return the angles [n_pulses + 1, n_tracks].
 
-    The pulse train of paper 003 (STT 1 ns x 50 uA, SOT 0.5 ns x 27 uA, 4 ns relaxation) on 2000 tracks x
-    64 pulses at 300 K is a few x 10^8 track-steps: seconds with the numba kernel.
+    The pulse train of paper 003 (SOT 0.5 ns x 27 uA + 8 ns relaxation, 2 ps steps) on 1000 tracks x 64 pulses at
+    300 K is 2.7e8 track-steps: ~3-10 s with the numba kernel on two (shared) cores.
     """
     track = getattr(getattr(track_or_device, "config", None), "track", track_or_device)
     if not isinstance(track, DWTrack):
