@@ -184,7 +184,8 @@ class RunContext:
         self.preset = preset
         self.resume = resume
         self.quiet = quiet
-        self._config_hash = hashlib.sha256(json.dumps(_jsonable(config), sort_keys=True).encode()).hexdigest()[:16]
+        self._config_hash = hashlib.sha256(
+            (__version__ + json.dumps(_jsonable(config), sort_keys=True)).encode()).hexdigest()[:16]
         self.figures: list[str] = []
         self.generator = self.make_generator(0)
 
