@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> dict:
     rows = []
     for dtype in (torch.float64, torch.float32):
         for backend, steps in (("numba", a.fused_steps), ("torch", a.eager_steps)):
-            runs = _throughput(backend, dtype, a.n, steps, a.repeats)
+            runs, cpu = _throughput(backend, dtype, a.n, steps, a.repeats)
             rows.append(
                 {
                     "backend": "fused numba" if backend == "numba" else "eager torch",
@@ -100,6 +100,7 @@ def main(argv: list[str] | None = None) -> dict:
                     "steps_per_run": steps,
                     "median_steps_per_s": statistics.median(runs),
                     "runs_steps_per_s": runs,
+                    "median_steps_per_cpu_s": statistics.median(cpu),
                 }
             )
     ratios = {}
@@ -131,11 +132,12 @@ def main(argv: list[str] | None = None) -> dict:
         "speedup_fused_over_eager": ratios,
         "compile": compile_s,
     }
-    print(f"{'backend':<13}{'dtype':<9}{'median steps/s':>16}{'min':>11}{'max':>11}")
+    print(f"{'backend':<13}{'dtype':<9}{'median steps/s':>16}{'min':>11}{'max':>11}{'per CPU-s':>12}")
     for r in rows:
         v = r["runs_steps_per_s"]
         print(
             f"{r['backend']:<13}{r['dtype']:<9}{r['median_steps_per_s']:>16.3e}{min(v):>11.2e}{max(v):>11.2e}"
+            f"{r['median_steps_per_cpu_s']:>12.2e}"
         )
     for dt, x in ratios.items():
         print(f"fused / eager ({dt}): {x:.1f}x")

@@ -387,6 +387,10 @@ def test_backends_agree_exactly_at_zero_temperature():
     assert float((a.m - b.m).abs().max()) < 1e-10
     assert float((a.trajectory - b.trajectory).abs().max()) < 1e-10
     assert float((a.m - random_unit(64)).abs().max()) > 0.1  # it did move
+    for be in ("numba", "torch"):  # m.u-only recording
+        z = simulate(random_unit(64), p, backend=be, record="mz", **kw)
+        assert z.trajectory.shape == (8, 64)
+        assert float((z.trajectory - a.trajectory[..., 2]).abs().max()) < 1e-10
 
 
 def test_float32():
@@ -572,6 +576,12 @@ def test_per_device_parameters_broadcast():
     assert h[:, 2].tolist() == pytest.approx((2 * k / (MU0 * p.ms_a_per_m)).tolist(), rel=1e-12)
     with pytest.raises(ConfigError):
         simulate(up(3), p, dt_s=1e-12, n_steps=1)
+    # switching_probability: trial k is device k at every amplitude (T = 0, STT above / below each H_K)
+    q = MacrospinParams(k_eff_j_per_m3=k, alpha=0.1, stt_eta=0.5, stt_p=(0, 0, -1), temperature_k=0.0)
+    j_c = q.alpha * q.hk_a_per_m / (q.stt_eta * q.stt_field_per_current)  # [2]
+    j = torch.tensor([0.5, 1.5, 3.0], dtype=F64) * float(j_c[0])
+    prob = switching_probability(q, j_stt=j, pulse_width_s=5e-9, n_trials=2, dt_s=0.5e-12, tilt_rad=0.02)
+    assert prob.tolist() == [0.0, 0.5, 1.0]
 
 
 @pytest.mark.parametrize(

@@ -44,7 +44,15 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from ..config import ConfigError, check_choice, check_int, check_nonnegative, check_positive, check_range
+from ..config import (
+    ConfigError,
+    check_choice,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_range,
+    replace,
+)
 from . import _macrospin_kernels as _k
 from .constants import E_CHARGE, GAMMA0, GAMMA_E, HBAR, K_B, MU0
 
@@ -745,15 +753,17 @@ def switching_probability(
     generator: torch.Generator | None = None,
     equilibrate_s: float = 0.0,
     relax_s: float = 1e-9,
+    tilt_rad: float = 0.0,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
     backend: str = "auto",
 ) -> torch.Tensor:
     """Fraction of ``n_trials`` macrospins that end in the -u well after one rectangular current pulse.
 
-    Each trial starts at m = +u, relaxes for ``equilibrate_s`` [s] without current (thermal equilibrium in the
-    + well when T > 0), receives a pulse of ``pulse_width_s`` [s] at ``j_sot`` / ``j_stt`` [A/m^2], then relaxes
-    for ``relax_s`` [s] without current; a trial has switched if m.u < 0 at the end. ``j_sot`` and ``j_stt`` may
+    Each trial starts at m = +u (tilted by ``tilt_rad`` [rad], which a collinear STT at T = 0 needs), relaxes for
+    ``equilibrate_s`` [s] without current (thermal equilibrium in the + well when T > 0), receives a pulse of
+    ``pulse_width_s`` [s] at ``j_sot`` / ``j_stt`` [A/m^2], then relaxes for ``relax_s`` [s] without current; a
+    trial has switched if m.u < 0 at the end. ``j_sot`` and ``j_stt`` may
     be 1-D sequences of amplitudes (same length, or one of them scalar): all amplitudes run in one batch of
     n_amplitudes x n_trials macrospins. Per-device parameters must be scalars or of length ``n_trials`` (trial k
     is device k at every amplitude). Returns a tensor of probabilities with the shape of the amplitudes
@@ -763,6 +773,7 @@ def switching_probability(
     check_positive("pulse_width_s", pulse_width_s, unit="s")
     check_nonnegative("equilibrate_s", equilibrate_s, unit="s")
     check_nonnegative("relax_s", relax_s, unit="s")
+    check_range("tilt_rad", tilt_rad, 0.0, math.pi / 2, unit="rad")
     js = torch.as_tensor(j_sot, dtype=torch.float64).reshape(-1)
     jt = torch.as_tensor(j_stt, dtype=torch.float64).reshape(-1)
     scalar = torch.as_tensor(j_sot).ndim == 0 and torch.as_tensor(j_stt).ndim == 0
@@ -782,21 +793,27 @@ def switching_probability(
             else getattr(params, f)
             for f in ("volume_m3", "k_eff_j_per_m3", "temperature_k")
         }
-        params = _replace(params, **tile)
+        params = replace(params, **tile)
     b = n_amp * n_trials
     j_pulse_sot = js.repeat_interleave(n_trials)
     j_pulse_stt = jt.repeat_interleave(n_trials)
     segs = [Segment(equilibrate_s), Segment(pulse_width_s, j_pulse_sot, j_pulse_stt), Segment(relax_s)]
-    u = torch.tensor(params.easy_axis, dtype=dtype, device=device)
-    res = simulate(u.expand(b, 3), params, dt_s=dt_s, segments=segs, generator=generator, backend=backend)
+    u = torch.tensor(params.easy_axis, dtype=torch.float64)
+    w = torch.linalg.cross(
+        u, torch.tensor([1.0, 0.0, 0.0] if abs(float(u[0])) < 0.9 else [0.0, 1.0, 0.0], dtype=torch.float64)
+    )
+    m0 = math.cos(tilt_rad) * u + math.sin(tilt_rad) * w / w.norm()
+    u = u.to(dtype=dtype, device=device)
+    res = simulate(
+        m0.to(dtype=dtype, device=device).expand(b, 3),
+        params,
+        dt_s=dt_s,
+        segments=segs,
+        generator=generator,
+        backend=backend,
+    )
     p = (res.m @ u < 0).to(torch.float64).reshape(n_amp, n_trials).mean(dim=1)
     return p.reshape(()) if scalar else p
-
-
-def _replace(p: MacrospinParams, **changes) -> MacrospinParams:
-    from dataclasses import replace
-
-    return replace(p, **changes)
 
 
 def energy(m: torch.Tensor, params: MacrospinParams) -> torch.Tensor:
