@@ -32,7 +32,6 @@ import io
 import math
 import os
 import re
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ import torch
 from numba import njit
 
 from ..config import ConfigError, check_choice, check_nonnegative, check_range
+from ..fileio import atomic_write_bytes
 from .base import Device, DeviceState, Pulses, register_device
 
 CROSSSIM_HEADER = "1st Row = Gbins, 2nd Row = CDF Points, 3rd row onward =  dG matrix (rows= CDF, columns = Gbins)"
@@ -255,22 +255,6 @@ def validate_table(g_bins: np.ndarray, cdf: np.ndarray, dg_increasing: np.ndarra
 
 
 # ------------------------------------------------------------------------------------------ file I/O
-def _atomic_write(path: Path, data: bytes) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def save_npz(table: LookupTable, path: str | os.PathLike[str]) -> Path:
     """Write ``table`` as a compressed NPZ (arrays g_bins, cdf, dg_increasing, dg_decreasing, name), atomically.
 
@@ -280,7 +264,7 @@ def save_npz(table: LookupTable, path: str | os.PathLike[str]) -> Path:
     buf = io.BytesIO()
     np.savez_compressed(buf, g_bins=table.g_bins, cdf=table.cdf, dg_increasing=table.dg_increasing,
                         dg_decreasing=table.dg_decreasing, name=np.array(table.name))
-    _atomic_write(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue())
     return path
 
 
@@ -426,7 +410,7 @@ def write_crosssim(table: LookupTable, folder: str | os.PathLike[str], *, prefix
             lines += [",".join(f"{v:.8e}" for v in row) for row in q]
             data = ("\n".join(lines) + "\n").encode("utf-8")
             p = folder / f"{prefix}dG_{direction}{d}.txt{'.gz' if compress else ''}"
-            _atomic_write(p, gzip.compress(data, mtime=0) if compress else data)
+            atomic_write_bytes(p, gzip.compress(data, mtime=0) if compress else data)
             out.append(p)
     return out
 

@@ -15,10 +15,8 @@ import datetime as _dt
 import hashlib
 import json
 import math
-import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -29,6 +27,7 @@ import torch
 
 from .. import __version__
 from ..config import ConfigError, to_dict
+from ..fileio import atomic_write_bytes, atomic_write_text
 
 VERDICTS = ("pass", "short", "not-comparable", "info")
 
@@ -123,28 +122,6 @@ def get_experiment(name: str) -> ExperimentSpec:
 
 
 # ----------------------------------------------------------------------------------------- atomic I/O
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same directory and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Text version of `atomic_write_bytes` (UTF-8)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
 def _jsonable(x: Any) -> Any:
     if isinstance(x, torch.Tensor):
         return _jsonable(x.detach().cpu().tolist())
