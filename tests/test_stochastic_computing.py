@@ -1,0 +1,265 @@
+"""Bipolar stochastic computing: encoding, XNOR, APC, Btanh, the two exact inference paths, sources, errors."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spinaptic.config import ConfigError
+from spinaptic.networks import _sc_kernels as K
+from spinaptic.networks import stochastic_computing as sc
+
+FAST = settings(max_examples=25, deadline=None)
+
+
+def _gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+# ------------------------------------------------------------------------------------ encoding / primitives
+@FAST
+@given(st.floats(-1, 1), st.integers(0, 2**31))
+def test_decode_of_ideal_streams_is_unbiased(x, seed):
+    n_streams, length = 64, 2048
+    for src in ("torch", "packed"):
+        if src == "torch":
+            bits = sc.encode_bipolar(torch.full((n_streams,), x), length, generator=_gen(seed))
+        else:
+            words = sc.IdealSource().encode(torch.full((n_streams,), x), length, generator=_gen(seed))
+            bits = sc.unpack_bits(words, length)
+        est = float(sc.decode_bipolar(bits).mean())
+        sd = math.sqrt(max(1 - x * x, 1e-6) / (n_streams * length))
+        assert abs(est - x) <= 5 * sd + 2.0**-15, (src, x, est)
+
+
+@FAST
+@given(st.floats(-1, 1), st.floats(-1, 1), st.integers(0, 2**31))
+def test_xnor_of_independent_streams_multiplies(x, y, seed):
+    g = _gen(seed)
+    n, length = 32, 4096
+    a = sc.IdealSource().encode(torch.full((n,), x), length, generator=g)
+    b = sc.IdealSource().encode(torch.full((n,), y), length, generator=g)
+    prod = sc.xnor(sc.unpack_bits(a, length), sc.unpack_bits(b, length))
+    est = float(sc.decode_bipolar(prod).mean())
+    sd = math.sqrt(max(1 - (x * y) ** 2, 1e-6) / (n * length))
+    assert abs(est - x * y) <= 5 * sd + 1e-4
+
+
+@FAST
+@given(st.integers(1, 200), st.integers(1, 300), st.integers(0, 2**31))
+def test_pack_unpack_roundtrip_and_apc_count_exact(n, length, seed):
+    bits = torch.rand(n, length, generator=_gen(seed)) < 0.5
+    words = sc.pack_bits(bits)
+    assert words.shape == (n, (length + 63) // 64)
+    assert torch.equal(sc.unpack_bits(words, length), bits)
+    # APC: exact count of ones among the n product bits per clock
+    assert torch.equal(sc.apc_count(bits, dim=0), bits.to(torch.int64).sum(0))
+    assert int(sc.apc_count(bits, dim=0).sum()) == int(np.bitwise_count(words.numpy().view(np.uint64)).sum())
+
+
+def _btanh_python(counts, n, k, init):
+    out = np.zeros(counts.shape, np.uint8)
+    state = np.zeros(counts.shape[0], np.int64)
+    for m in range(counts.shape[0]):
+        s = init
+        for t in range(counts.shape[1]):
+            s = min(max(s + 2 * int(counts[m, t]) - n, 0), k - 1)
+            out[m, t] = s >= k // 2
+        state[m] = s
+    return out, state
+
+
+@FAST
+@given(st.integers(1, 40), st.integers(1, 20).map(lambda h: 2 * h), st.integers(0, 2**31))
+def test_btanh_matches_plain_reference(n, k, seed):
+    rng = np.random.default_rng(seed)
+    counts = rng.integers(0, n + 1, size=(5, 200))
+    init = int(rng.integers(0, k))
+    ref_bits, ref_state = _btanh_python(counts, n, k, init)
+    bits, state = sc.btanh(torch.from_numpy(counts), n, k, initial_state=init)
+    assert np.array_equal(bits.numpy(), ref_bits.astype(bool)) and np.array_equal(state.numpy(), ref_state)
+    kb, ks = K.btanh_reference(counts.astype(np.int64), n, k, init)
+    assert np.array_equal(kb, ref_bits) and np.array_equal(ks, ref_state)
+
+
+def test_btanh_with_k_2n_approximates_tanh():
+    n, length, burn = 64, 40000, 2000
+    k = sc.kim_btanh_states(n)
+    assert k == 2 * n
+    g = _gen(1)
+    zs = torch.tensor([-3.0, -1.5, -0.5, 0.0, 0.5, 1.5, 3.0], dtype=torch.float64)
+    # APC counts of n independent product bits with mean bipolar sum z: c ~ Binomial(n, (1 + z / n) / 2)
+    p = ((1 + zs / n) / 2)[:, None, None].expand(-1, length, n)
+    counts = (torch.rand(p.shape, generator=g, dtype=torch.float64) < p).sum(-1)
+    bits, _ = sc.btanh(counts, n, k)
+    value = sc.decode_bipolar(bits[:, burn:])
+    assert torch.allclose(value, torch.tanh(zs), atol=0.07), (value, torch.tanh(zs))
+    assert torch.allclose(sc.btanh_transfer(zs, n, k), torch.tanh(zs))
+
+
+def test_kim_formula():
+    assert sc.kim_btanh_states(785) == 1570
+    assert sc.kim_btanh_states(785, 4.0) == 356  # ~ 2n / 4, slightly more (q correction)
+    assert sc.kim_btanh_states(785, 0.5) > 1570
+
+
+# ------------------------------------------------------------------------------------ bad inputs
+@pytest.mark.parametrize("bad", [1.5, -1.01, float("nan")])
+def test_out_of_range_values_raise(bad):
+    x = torch.tensor([0.0, bad])
+    with pytest.raises(ConfigError, match=r"bipolar stochastic stream encodes values in \[-1, 1\]"):
+        sc.encode_bipolar(x, 16)
+    with pytest.raises(ConfigError, match=r"\[-1, 1\]"):
+        sc.IdealSource().encode(x, 16, generator=_gen())
+    with pytest.raises(ConfigError, match=r"\[-1, 1\]"):
+        sc.SCNetwork(torch.full((2, 3), bad), torch.zeros(2), torch.zeros(1, 2), torch.zeros(1))
+
+
+@pytest.mark.parametrize("bad", [0, -8, 2.5, "64", None, True])
+def test_bad_lengths_raise(bad):
+    with pytest.raises(ConfigError, match="positive integer"):
+        sc.encode_bipolar(torch.zeros(2), bad)
+    with pytest.raises(ConfigError):
+        sc.SCConfig(length=bad)
+
+
+@pytest.mark.parametrize("k", [3, 1571, 1])
+def test_odd_or_tiny_k_raises(k):
+    with pytest.raises(ConfigError, match="even|outside"):
+        sc.btanh(torch.zeros(1, 4, dtype=torch.int64), 2, k)
+    with pytest.raises(ConfigError):
+        sc.SCConfig(hidden_states=k)
+
+
+def test_config_choices_raise():
+    with pytest.raises(ConfigError, match="decode"):
+        sc.SCConfig(decode="vote")
+    with pytest.raises(ConfigError, match="path"):
+        sc.SCConfig(path="gpu")
+    with pytest.raises(ConfigError, match="n_segments"):
+        sc.ReuseConfig(n_segments=6)
+
+
+# ------------------------------------------------------------------------------------ the two exact paths
+def _random_net(g, n_in, h, o):
+    def u(*s):
+        return torch.rand(*s, generator=g) * 2 - 1
+
+    return u(h, n_in), u(h), u(o, h), u(o)
+
+
+@pytest.mark.parametrize(("n_in", "h", "o", "n", "length"), [(100, 20, 5, 7, 200), (150, 70, 3, 5, 64), (10, 3, 2, 9, 33)])
+def test_packed_and_gemm_paths_agree_bit_for_bit(n_in, h, o, n, length):
+    g = _gen(3)
+    net = sc.SCNetwork(*_random_net(g, n_in, h, o), sc.SCConfig(length=length))
+    x = torch.rand(n, n_in, generator=g) * 2 - 1
+    src = sc.IdealSource()
+    w1s, w2s = net.weight_streams(src, length, g)
+    xs = net.input_streams(x, src, length, g)
+    kw = dict(length=length, hidden_states=2 * (n_in + 1), output_states=2 * (h + 1),
+              checkpoints=list(range(1, length + 1)), hidden_init=n_in // 3 * 2)
+    a = sc.sc_forward(xs, w1s, w2s, path="packed", **kw)
+    b = sc.sc_forward(xs, w1s, w2s, path="gemm", **kw)
+    for f in ("sums", "out_ones", "hidden_ones", "hidden_state", "output_state"):
+        assert torch.equal(getattr(a, f), getattr(b, f)), f
+    # and both equal the plain unpacked model: XNOR, APC count, Btanh, output APC per clock
+    xb, w1b, w2b = (sc.unpack_bits(s, length) for s in (xs, w1s, w2s))
+    xb = torch.cat([xb, torch.ones(n, 1, length, dtype=torch.bool)], 1)  # the bias input: constant 1
+    c1 = sc.apc_count(sc.xnor(xb[:, None], w1b[None]), dim=-2)  # [N, H, L]
+    hb, hs = sc.btanh(c1, n_in + 1, 2 * (n_in + 1), initial_state=n_in // 3 * 2)
+    assert torch.equal(hs, a.hidden_state) and torch.equal(hb.sum(-1), a.hidden_ones)
+    hb1 = torch.cat([hb, torch.ones(n, 1, length, dtype=torch.bool)], 1)
+    c2 = sc.apc_count(sc.xnor(hb1[:, None], w2b[None]), dim=-2)  # [N, O, L]
+    assert torch.equal((2 * c2 - (h + 1)).cumsum(-1).transpose(1, 2), a.sums)
+    ob, os_ = sc.btanh(c2, h + 1, 2 * (h + 1))
+    assert torch.equal(ob.cumsum(-1).transpose(1, 2), a.out_ones) and torch.equal(os_, a.output_state)
+
+
+def test_prefix_checkpoints_equal_shorter_runs():
+    g = _gen(4)
+    net = sc.SCNetwork(*_random_net(g, 30, 6, 4))
+    x = torch.rand(6, 30, generator=g) * 2 - 1
+    src = sc.IdealSource()
+    w1s, w2s = net.weight_streams(src, 256, g)
+    xs = net.input_streams(x, src, 256, g)
+    full = sc.sc_forward(xs, w1s, w2s, length=256, hidden_states=62, output_states=14, checkpoints=[100, 256])
+    short = sc.sc_forward(xs, w1s, w2s, length=100, hidden_states=62, output_states=14)
+    assert torch.equal(full.sums[:, :1], short.sums)
+
+
+# ------------------------------------------------------------------------------------ sources
+def test_ideal_source_reproducible_and_quantised():
+    x = torch.linspace(-1, 1, 11)
+    a = sc.IdealSource().encode(x, 1000, generator=_gen(7))
+    b = sc.IdealSource().encode(x, 1000, generator=_gen(7))
+    assert torch.equal(a, b) and a.shape == (11, 16)
+    bits = sc.unpack_bits(a, 1000)
+    assert not bits[0].any() and bits[-1].all()  # -1 and +1 are deterministic
+    assert int(np.bitwise_count(a[:, -1].numpy().view(np.uint64)).max()) <= 1000 - 960  # tail masked
+
+
+def test_reuse_source_rotates_bank_streams():
+    src = sc.ReuseSource(sc.ReuseConfig(n_bias_levels=6, mtj_streams=False), seed=5)
+    words, vals = src.bank("input", 1024)
+    assert words.shape == (36, 16) and torch.all(vals[1:] >= vals[:-1])
+    x = torch.tensor([0.3, 0.3, -0.7, 0.9])
+    out = src.encode(x, 1024, generator=_gen(8))
+    for i in range(4):
+        j = int((vals - x[i]).abs().argmin())
+        rots = [torch.roll(words[j], -2 * s) for s in range(8)]  # 128-bit segments = 2 words
+        assert any(torch.equal(out[i], r) for r in rots)
+    short = src.encode(x, 100, generator=_gen(8))  # prefix of the same rotated stream
+    assert torch.equal(sc.unpack_bits(short, 100), sc.unpack_bits(out, 100))
+    assert src.bank_length(4096) == 4096 and src.bank_length(16) == 1024
+
+
+def test_mtj_sources_give_streams_of_the_right_value():
+    x = torch.tensor([-0.5, 0.0, 0.8])
+    for src in (sc.MTJSource(), sc.ReuseSource(sc.ReuseConfig(n_bias_levels=12), seed=1)):
+        words = src.encode(x.repeat(40, 1), 1024, generator=_gen(9))
+        est = sc.decode_bipolar(sc.unpack_bits(words, 1024)).mean(0)
+        assert torch.allclose(est, x.double(), atol=0.06), (src, est)
+
+
+# ------------------------------------------------------------------------------------ end to end
+def test_tiny_network_end_to_end():
+    g = _gen(11)
+    n_in, n_cls, n = 24, 3, 900
+    centers = torch.rand(n_cls, n_in, generator=g) * 1.6 - 0.8
+    labels = torch.randint(0, n_cls, (n,), generator=g)
+    x = (centers[labels] + 0.25 * torch.randn(n, n_in, generator=g)).clamp(-1, 1)
+    w = sc.train_float_mlp(x[:600], labels[:600], sc.TrainConfig(hidden=16, epochs=15, btanh_s=2.0),
+                           generator=g, n_classes=n_cls)
+    for v in w.values():
+        assert float(v.abs().max()) <= 1.0
+    net = sc.SCNetwork(w["w1"], w["b1"], w["w2"], w["b2"], sc.SCConfig(length=512, btanh_s=2.0, batch_images=100))
+    kh = net.hidden_states
+    float_acc = float((net.float_forward(x[600:], lambda z: torch.tanh(z * kh / 2 / (n_in + 1))).argmax(1)
+                       == labels[600:]).double().mean())
+    run = net.run(x[600:], source=sc.IdealSource(), generator=g, labels=labels[600:], lengths=[16, 512])
+    assert float_acc > 0.9
+    assert run.accuracy[1] >= float_acc - 0.05 and run.accuracy[1] > run.accuracy[0] - 0.02
+    gemm = sc.SCNetwork(w["w1"], w["b1"], w["w2"], w["b2"],
+                        sc.SCConfig(length=512, btanh_s=2.0, batch_images=100, path="gemm"))
+    run2 = gemm.run(x[600:], source=sc.IdealSource(), generator=_gen(5), labels=labels[600:], lengths=[512])
+    run1 = net.run(x[600:], source=sc.IdealSource(), generator=_gen(5), labels=labels[600:], lengths=[512])
+    assert torch.equal(run1.predictions, run2.predictions) and torch.equal(run1.sums, run2.sums)
+
+
+def test_sc_network_experiment_runs(tmp_path):
+    from spinaptic.experiments import run_experiment
+
+    doc = run_experiment("sc-network", preset="quick", out_dir=tmp_path, quiet=True, overrides={
+        "dataset": "mnist-sample", "n_train": 400, "n_test": 40, "epochs": 2, "lengths": "16,64",
+        "length": 64, "mtj_max_length": 16, "confusion_sources": "reuse", "paper_k_ablation": True,
+        "batch_images": 25})
+    m = doc["metrics"]
+    assert set(m["sc_accuracy_ideal"]) == {"16", "64"} and set(m["sc_accuracy_mtj"]) == {"16"}
+    assert 0 <= m["sc_accuracy_reuse_64"] <= 1 and "ideal" in m["paper_k_ablation"]
+    assert (tmp_path / "accuracy_vs_length.png").exists() and (tmp_path / "confusion_matrix.png").exists()
+    assert any("95 %" in str(c["paper"]) for c in doc["comparisons"])
+    with pytest.raises(ConfigError, match="length 100 must be one of lengths"):
+        run_experiment("sc-network", preset="quick", out_dir=tmp_path, overrides={"length": 100})
