@@ -546,10 +546,20 @@ def _forward_packed(xs, w1s, w2s, length, k1, k2, i1, i2, cps, tile) -> SCForwar
 
 
 def _pm1(words: torch.Tensor, word: int, n_clocks: int) -> torch.Tensor:
-    """+/-1 float32 bits of one 64-clock word: [..., W] -> [n_clocks, ...]."""
-    sh = torch.arange(n_clocks, device=words.device)
-    bits = (words[..., word].unsqueeze(-1) >> sh) & 1  # [..., n_clocks]
-    return (2 * bits - 1).to(torch.float32).movedim(-1, 0)
+    """+/-1 float32 bits of one 64-clock word: [..., W] -> [n_clocks, ...], clock-major and contiguous.
+
+    Byte-wise table lookup: clock 8 j + k is bit k of byte j, so out[j, k] = lut[k][byte j] fills the
+    clock-major layout directly (no transposing copy of the float array).
+    """
+    dev = words.device
+    lut = 2.0 * ((torch.arange(256, device=dev)[:, None] >> torch.arange(8, device=dev)) & 1).to(torch.float32) - 1
+    w = words[..., word]
+    shifts = torch.arange(0, 64, 8, device=dev).reshape(8, *([1] * w.dim()))
+    by = (w.unsqueeze(0) >> shifts) & 255  # [8, ...] bytes
+    out = torch.empty((8, 8, *w.shape), dtype=torch.float32, device=dev)
+    for k in range(8):
+        out[:, k] = lut[:, k][by]
+    return out.reshape(64, *w.shape)[:n_clocks]
 
 
 def _forward_gemm(xs, w1s, w2s, length, k1, k2, i1, i2, cps) -> SCForward:
