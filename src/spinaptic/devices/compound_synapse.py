@@ -30,7 +30,7 @@ from ..config import ConfigError, check_int, check_nonnegative, check_positive, 
 from ..physics.mtj import MTJParams
 from ..physics.neel_brown import NeelBrownParams, switching_probability
 from .base import Device, DeviceState, Pulses, register_device
-from .nanomagnet import draw_spread
+from .variation import draw_spread
 
 PAPER_MTJ = MTJParams(ra_ohm_m2=10e-12, area_m2=math.pi * (50e-9) ** 2 / 4, tmr=4.0)
 """Read-out junction of the network study (paper 000, Fig. 4: RA = 10 Ohm um^2, TMR = 400 %). The

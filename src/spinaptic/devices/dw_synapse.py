@@ -36,7 +36,7 @@ from ..physics.dw_tracks import (
 )
 from ..physics.mtj import UM2, MTJParams, mixed_conductance
 from .base import Device, DeviceState, Pulses, register_device
-from .nanomagnet import draw_spread
+from .variation import draw_spread
 
 
 def _liu_mtj() -> MTJParams:

@@ -36,6 +36,7 @@ from ..physics import telegraph as tg
 from ..physics.constants import K_B, ROOM_TEMPERATURE
 from ..physics.mtj import MTJParams
 from .base import Device, DeviceState, Pulses, register_device
+from .variation import draw_spread
 
 
 @dataclass(frozen=True)
@@ -287,10 +288,7 @@ class SuperparamagneticMTJ(Device):
 
     def init_state(self, shape, *, generator=None, device=None) -> DeviceState:
         c = self.config
-        d0 = torch.full(shape, c.barrier, dtype=torch.float64, device=device)
-        if c.delta0_dtod > 0:
-            noise = torch.randn(shape, generator=generator, dtype=torch.float64, device=device)
-            d0 = (d0 * (1 + c.delta0_dtod * noise)).clamp_min(0.01 * c.barrier)
+        d0 = draw_spread(c.barrier, c.delta0_dtod, shape, generator, device, torch.float64)
         p0 = tg.occupancy_p(torch.zeros_like(d0), c.telegraph, delta0=d0)
         parallel = torch.rand(shape, generator=generator, dtype=torch.float64, device=device) < p0
         return DeviceState(parallel=parallel, delta0=d0)

@@ -16,6 +16,7 @@ from ..config import check_nonnegative, check_positive
 from ..physics.mtj import MTJParams
 from ..physics.neel_brown import NeelBrownParams, switching_probability
 from .base import Device, DeviceState, Pulses, register_device
+from .variation import draw_spread
 
 
 @dataclass(frozen=True)
@@ -41,17 +42,6 @@ class NanomagnetConfig:
         check_nonnegative("delta0_dtod", self.delta0_dtod, unit="(relative sigma)")
         check_nonnegative("i_c0_dtod", self.i_c0_dtod, unit="(relative sigma)")
         check_positive("channel_resistance_ohm", self.channel_resistance_ohm, unit="Ohm")
-
-
-def draw_spread(
-    mean: float, rel_sigma: float, shape: tuple[int, ...], generator: torch.Generator | None, device, dtype
-) -> torch.Tensor:
-    """Per-device parameter ``mean * (1 + rel_sigma * N(0,1))``, floored at 1 % of the mean."""
-    base = torch.full(shape, mean, dtype=dtype, device=device)
-    if rel_sigma == 0:
-        return base
-    noise = torch.randn(shape, generator=generator, dtype=dtype, device=device)
-    return (base * (1 + rel_sigma * noise)).clamp_min(0.01 * mean)
 
 
 @register_device("sot-nanomagnet")
