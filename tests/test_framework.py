@@ -86,7 +86,7 @@ def test_energy_ledger():
 def test_run_experiment_writes_schema_atomically(tmp_path):
     doc = run_experiment("switching-probability", preset="quick", seed=3, out_dir=tmp_path, quiet=True,
                          overrides={"n_trials": 200, "n_currents": 8, "macrospin_trials": 64, "macrospin_currents": 5})
-    files = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    files = sorted(p.name for p in tmp_path.iterdir() if p.is_file() and not p.name.startswith(".spinaptic.lock"))
     assert files == ["macrospin_check.png", "result.json", "summary.md", "switching_probability.png"]
     on_disk = json.loads((tmp_path / "result.json").read_text())
     for key in ("experiment", "preset", "seed", "spinaptic_version", "torch_version", "device", "started",

@@ -6,8 +6,11 @@ construction with a message that names the field, its unit and the allowed range
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import math
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -17,6 +20,29 @@ class ConfigError(ValueError):
 
 def _fmt(x: float) -> str:
     return "inf" if math.isinf(x) else f"{x:g}"
+
+
+# While `recording_checks` is active, every check_* call notes (field name -> allowed values, unit): this is
+# how `spinaptic describe` shows each field's range from the one place that enforces it.
+_RECORDER: contextvars.ContextVar[dict[str, tuple[str, str]] | None] = contextvars.ContextVar("_RECORDER", default=None)
+
+
+def _record(name: str, allowed: str, unit: str = "") -> None:
+    rec = _RECORDER.get()
+    if rec is not None:
+        key = name.split(" ")[0].split("[")[0]
+        rec.setdefault(key, (allowed, unit))
+
+
+@contextlib.contextmanager
+def recording_checks() -> Iterator[dict[str, tuple[str, str]]]:
+    """Collect ``{field: (allowed range, unit)}`` from every check_* call made inside the block."""
+    rec: dict[str, tuple[str, str]] = {}
+    token = _RECORDER.set(rec)
+    try:
+        yield rec
+    finally:
+        _RECORDER.reset(token)
 
 
 def check_range(
@@ -30,6 +56,7 @@ def check_range(
     hi_open: bool = False,
 ) -> float:
     """Return ``value`` as float if ``lo <= value <= hi`` (open ends if asked), else raise ConfigError."""
+    _record(name, f"{'(' if lo_open else '['}{_fmt(lo)}, {_fmt(hi)}{')' if hi_open else ']'}", unit)
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -60,6 +87,7 @@ def check_probability(name: str, value: float) -> float:
 
 def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
     """Require an integer (bools refused) within ``[lo, hi]``."""
+    _record(name, f"integer in [{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}]")
     if isinstance(value, bool) or not isinstance(value, int | float) or int(value) != value:
         raise ConfigError(f"{name} must be an integer, got {value!r}")
     v = int(value)
@@ -73,6 +101,7 @@ def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = Non
 
 def check_choice(name: str, value: Any, choices: tuple | list) -> Any:
     """Require ``value`` to be one of ``choices``."""
+    _record(name, "one of " + ", ".join(map(repr, choices)))
     if value not in choices:
         raise ConfigError(f"{name} = {value!r} is not one of {', '.join(map(repr, choices))}")
     return value
@@ -87,6 +116,13 @@ def to_dict(cfg: Any) -> Any:
     if isinstance(cfg, dict):
         return {str(k): to_dict(v) for k, v in cfg.items()}
     return cfg
+
+
+def check_order(lo_name: str, lo: float, hi_name: str, hi: float, *, unit: str = "", strict: bool = True) -> None:
+    """Cross-field rule ``lo < hi`` (``<=`` if not strict), e.g. the ends of a current grid."""
+    if (lo >= hi) if strict else (lo > hi):
+        u = f" {unit}" if unit else ""
+        raise ConfigError(f"{lo_name} = {lo!r}{u} must be {'<' if strict else '<='} {hi_name} = {hi!r}{u}")
 
 
 def replace(cfg: Any, **changes: Any) -> Any:

@@ -16,7 +16,6 @@ import hashlib
 import json
 import math
 import platform
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,12 @@ import torch
 
 from .. import __version__
 from ..config import ConfigError, to_dict
+from ..config_fields import apply_overrides
 from ..fileio import atomic_write_bytes, atomic_write_text
+from .checkpoint import CheckpointStore, compute_backend, source_hash
+from .progress import Progress
+from .rundir import check_out_dir, locked_out_dir
+from .summary import render_summary
 
 VERDICTS = ("pass", "short", "not-comparable", "info")
 
@@ -141,6 +145,11 @@ def _jsonable(x: Any) -> Any:
 
 
 # ----------------------------------------------------------------------------------------- run context
+VOLATILE_FIELDS = ("started", "wall_time_s", "timings", "resume")
+"""Fields of ``result.json`` that describe one execution (clock times, which stages were resumed) rather than
+the result: two runs of the same command and seed agree on everything else, byte for byte."""
+
+
 class RunContext:
     """Everything an experiment needs besides its config.
 
@@ -149,21 +158,26 @@ class RunContext:
         device: torch device for tensors ("cpu" or "cuda").
         out_dir: output directory (figures, result.json, summary.md; checkpoints under ``checkpoints/``).
         preset: preset name.
-        resume: reuse checkpoints of an earlier, interrupted run with the same config.
-        quiet: no progress bars.
+        resume: reuse checkpoints of an earlier, interrupted run with the same key (config, seed, device,
+            backend, versions, source code).
+        quiet: no progress output.
+        timings: wall-clock measurements an experiment reports (seconds, rates); kept out of ``metrics``
+            because they differ between two otherwise identical runs.
     """
 
     def __init__(self, *, seed: int, device: str | torch.device, out_dir: Path, preset: str, config: Any,
-                 resume: bool = True, quiet: bool = False) -> None:
+                 resume: bool = True, quiet: bool = False, experiment: str = "") -> None:
         self.seed = int(seed)
         self.device = torch.device(device)
         self.out_dir = Path(out_dir)
         self.preset = preset
         self.resume = resume
         self.quiet = quiet
-        self._config_hash = hashlib.sha256(
-            (__version__ + json.dumps(_jsonable(config), sort_keys=True)).encode()).hexdigest()[:16]
+        self._progress = Progress(quiet=quiet)
+        self.checkpoints = CheckpointStore(self.out_dir, checkpoint_key(experiment, config, self.seed, self.device),
+                                           resume=resume, device=self.device, log=self._progress.log)
         self.figures: list[str] = []
+        self.timings: dict[str, Any] = {}
         self.generator = self.make_generator(0)
 
     def make_generator(self, stream: int | str = 0, device: str | torch.device | None = None) -> torch.Generator:
@@ -175,33 +189,26 @@ class RunContext:
         return g
 
     def progress(self, iterable: Iterable | None = None, *, total: int | None = None, desc: str = "") -> Any:
-        """A tqdm progress bar (silent when quiet or not attached to a terminal)."""
-        from tqdm.auto import tqdm
+        """Wrap a loop: a tqdm bar on a terminal, periodic lines with an ETA otherwise, nothing when quiet."""
+        return self._progress(iterable, total=total, desc=desc)
 
-        disable = self.quiet or not sys.stderr.isatty()
-        return tqdm(iterable, total=total, desc=desc, disable=disable, leave=False, dynamic_ncols=True)
+    def log(self, msg: str) -> None:
+        """One line of run progress (stderr), unless quiet."""
+        self._progress.log(msg)
 
     # checkpoints -------------------------------------------------------------------------------------
     @property
     def checkpoint_dir(self) -> Path:
-        return self.out_dir / "checkpoints" / self._config_hash
+        return self.checkpoints.dir
 
     def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        """Return the checkpoint ``key`` of this config if it exists (and resume is on), else compute and save it.
+        """The checkpoint of stage ``key`` if this run's key has one (and resume is on), else compute and save it.
 
         Stages wrapped in `cached` make a long run resumable: an interrupted run restarted with the same
-        command, seed and config skips every stage it already finished.
+        command, seed, device and code skips every stage it already finished. Values must be tensors,
+        numbers, strings and dicts/lists/tuples of them (dict subclasses come back as plain dicts).
         """
-        path = self.checkpoint_dir / f"{key}.pt"
-        if self.resume and path.exists():
-            return torch.load(path, map_location=self.device, weights_only=False)
-        value = compute()
-        import io
-
-        buf = io.BytesIO()
-        torch.save(value, buf)
-        atomic_write_bytes(path, buf.getvalue())
-        return value
+        return self.checkpoints.cached(key, compute)
 
     # figures ------------------------------------------------------------------------------------------
     def save_figure(self, fig: Any, name: str) -> str:
@@ -213,31 +220,47 @@ class RunContext:
         if not name.endswith(".png"):
             name += ".png"
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
+        fig.savefig(buf, format="png", dpi=120, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
         atomic_write_bytes(self.out_dir / name, buf.getvalue())
         self.figures.append(name)
         return name
 
 
+def checkpoint_key(experiment: str, config: Any, seed: int, device: torch.device) -> dict[str, Any]:
+    """Everything that changes a run's numbers; checkpoints are only reused when all of it matches."""
+    import numpy
+
+    return {"experiment": experiment, "config": _jsonable(config), "seed": int(seed), "device": str(device),
+            "backend": compute_backend(device), "spinaptic": __version__, "source": source_hash(),
+            "torch": torch.__version__, "numpy": numpy.__version__}
+
+
 # ----------------------------------------------------------------------------------------- running
 def resolve_config(spec: ExperimentSpec, preset: str, overrides: dict[str, Any] | None = None) -> Any:
-    """The preset's config with ``overrides`` applied (validated by the config's __post_init__)."""
+    """The preset's config with dotted-name ``overrides`` applied, typed from the annotations and validated."""
     if preset not in spec.presets:
         raise ConfigError(f"experiment {spec.name!r} has no preset {preset!r}; presets: {', '.join(spec.presets)}")
-    cfg = spec.presets[preset]
-    if overrides:
-        names = {f.name: f for f in dataclasses.fields(cfg)}
-        conv = {}
-        for k, v in overrides.items():
-            if k not in names:
-                raise ConfigError(f"{spec.name}: unknown config field {k!r}; fields: {', '.join(names)}")
-            cur = getattr(cfg, k)
-            conv[k] = type(cur)(v) if isinstance(cur, bool | int | float | str) and not isinstance(v, type(cur)) else v
-            if isinstance(cur, bool) and isinstance(v, str):
-                conv[k] = v.lower() in ("1", "true", "yes", "on")
-        cfg = dataclasses.replace(cfg, **conv)
-    return cfg
+    try:
+        return apply_overrides(spec.presets[preset], overrides or {})
+    except ConfigError as e:
+        raise ConfigError(f"{spec.name}: {e}") from None
+
+
+def check_device(device: str | torch.device) -> torch.device:
+    """``device`` as a torch.device that exists here; ConfigError with one line otherwise."""
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError, ValueError):
+        raise ConfigError(f"--device {str(device)!r} is not a torch device; use cpu or cuda[:N]") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {str(device)!r} requested but torch.cuda.is_available() is False; use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {str(device)!r}: only {torch.cuda.device_count()} CUDA device(s)")
+    elif dev.type != "cpu":
+        raise ConfigError(f"--device {str(device)!r} is not supported; use cpu or cuda[:N]")
+    return dev
 
 
 def run_experiment(
@@ -254,43 +277,54 @@ def run_experiment(
 ) -> dict[str, Any]:
     """Run a registered experiment and write ``result.json``, figures and ``summary.md``; return the result dict.
 
-    ``threads`` sets torch's and numba's CPU threads for the run (restored afterwards); None keeps the defaults.
-    On a machine shared with other jobs, fewer threads than cores is often faster.
+    Everything is validated (config, seed, device, threads, output directory) before anything is written;
+    the output directory is locked against a second concurrent run. ``threads`` sets torch's and numba's
+    CPU threads for the run (restored afterwards); None keeps the defaults.
     """
     spec = get_experiment(name)
     cfg = resolve_config(spec, preset, overrides)
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError("device 'cuda' requested but torch.cuda.is_available() is False; use --device cpu")
-    out = Path(out_dir) if out_dir is not None else Path("runs") / name
-    out.mkdir(parents=True, exist_ok=True)
-    ctx = RunContext(seed=seed, device=device, out_dir=out, preset=preset, config=cfg, resume=resume, quiet=quiet)
-    started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    t0 = time.perf_counter()
-    with _cpu_threads(threads):
-        res = spec.func(cfg, ctx)
-    wall = time.perf_counter() - t0
-    figures = list(dict.fromkeys([*ctx.figures, *res.figures]))
-    doc = {
-        "experiment": name,
-        "title": spec.title,
-        "paper": spec.paper,
-        "preset": preset,
-        "seed": seed,
-        "spinaptic_version": __version__,
-        "torch_version": torch.__version__,
-        "python_version": platform.python_version(),
-        "device": str(ctx.device),
-        "started": started,
-        "wall_time_s": round(wall, 3),
-        "config": _jsonable(cfg),
-        "metrics": _jsonable(res.metrics),
-        "comparisons": [_jsonable(dataclasses.asdict(c)) for c in res.comparisons],
-        "figures": figures,
-        "tables": _jsonable(res.tables),
-        "notes": res.notes,
-    }
-    atomic_write_text(out / "summary.md", render_summary(doc))
-    atomic_write_text(out / "result.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise ConfigError(f"seed = {seed!r} must be an integer in [0, 2^63)")
+    dev = check_device(device)
+    if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+        raise ConfigError(f"threads = {threads!r} must be an integer >= 1")
+    out = check_out_dir(Path("runs") / name if out_dir is None else out_dir)
+    with locked_out_dir(out, f"{name} [{preset}] seed {seed}"):
+        ctx = RunContext(seed=seed, device=dev, out_dir=out, preset=preset, config=cfg, resume=resume,
+                         quiet=quiet, experiment=name)
+        started = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        ctx.log(f"{name} [{preset}] seed {seed} on {dev} -> {out} (checkpoints {ctx.checkpoints.key})")
+        t0 = time.perf_counter()
+        with _cpu_threads(threads):
+            res = spec.func(cfg, ctx)
+        wall = time.perf_counter() - t0
+        figures = list(dict.fromkeys([*ctx.figures, *res.figures]))
+        doc = {
+            "experiment": name,
+            "title": spec.title,
+            "paper": spec.paper,
+            "preset": preset,
+            "seed": seed,
+            "spinaptic_version": __version__,
+            "source_hash": source_hash(),
+            "torch_version": torch.__version__,
+            "python_version": platform.python_version(),
+            "device": str(ctx.device),
+            "backend": compute_backend(ctx.device),
+            "started": started,
+            "wall_time_s": round(wall, 3),
+            "timings": _jsonable({**ctx.timings, "stages_s": ctx.checkpoints.stage_times_s}),
+            "resume": {"checkpoint_key": ctx.checkpoints.key, "resumed_stages": ctx.checkpoints.resumed,
+                       "computed_stages": ctx.checkpoints.computed},
+            "config": _jsonable(cfg),
+            "metrics": _jsonable(res.metrics),
+            "comparisons": [_jsonable(dataclasses.asdict(c)) for c in res.comparisons],
+            "figures": figures,
+            "tables": _jsonable(res.tables),
+            "notes": res.notes,
+        }
+        atomic_write_text(out / "summary.md", render_summary(doc))
+        atomic_write_text(out / "result.json", json.dumps(doc, indent=2, allow_nan=False) + "\n")
     return doc
 
 
@@ -299,8 +333,6 @@ def _cpu_threads(n: int | None) -> Iterator[None]:
     if n is None:
         yield
         return
-    if n < 1:
-        raise ConfigError(f"threads = {n} must be >= 1")
     import numba
 
     old_t, old_n = torch.get_num_threads(), numba.get_num_threads()
@@ -311,54 +343,6 @@ def _cpu_threads(n: int | None) -> Iterator[None]:
     finally:
         torch.set_num_threads(old_t)
         numba.set_num_threads(old_n)
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, list):
-        return ", ".join(_fmt(x) for x in v)
-    return str(v)
-
-
-def render_summary(doc: dict[str, Any]) -> str:
-    """Markdown summary: our numbers beside the paper's, verdicts, figures, notes."""
-    lines = [
-        f"# {doc['title']} (`{doc['experiment']}`)",
-        "",
-        f"Paper {doc['paper']} · preset `{doc['preset']}` · seed {doc['seed']} · device {doc['device']} · "
-        f"{doc['wall_time_s']:.1f} s · spinaptic {doc['spinaptic_version']}, torch {doc['torch_version']}",
-        "",
-    ]
-    comps = doc["comparisons"]
-    if comps:
-        n_pass = sum(c["verdict"] == "pass" for c in comps)
-        n_short = sum(c["verdict"] == "short" for c in comps)
-        lines += [f"## Ours vs the paper ({n_pass} pass, {n_short} short)", "",
-                  "| quantity | paper | ours | unit | target | verdict | note |", "|---|---|---|---|---|---|---|"]
-        for c in comps:
-            cells = [c["quantity"], _fmt(c["paper"]), _fmt(c["ours"]), c["unit"], c["target"],
-                     f"**{c['verdict']}**" if c["verdict"] == "short" else c["verdict"], c["note"]]
-            lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
-        lines.append("")
-    if doc["metrics"]:
-        lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
-        for k, v in doc["metrics"].items():
-            if not isinstance(v, dict | list) or (isinstance(v, list) and len(v) <= 12):
-                lines.append(f"| {k} | {_fmt(v)} |")
-        lines.append("")
-    for tname, rows in doc.get("tables", {}).items():
-        if rows:
-            keys = list(rows[0])
-            lines += [f"## {tname}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-            lines += ["| " + " | ".join(_fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
-            lines.append("")
-    if doc["figures"]:
-        lines += ["## Figures", ""] + [f"![{f}]({f})" for f in doc["figures"]] + [""]
-    if doc["notes"]:
-        lines += ["## Notes", "", doc["notes"].strip(), ""]
-    lines += ["## Configuration", "", "```json", json.dumps(doc["config"], indent=1), "```", ""]
-    return "\n".join(lines)
 
 
 def chunked(n: int, size: int) -> Iterator[slice]:

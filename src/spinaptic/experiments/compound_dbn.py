@@ -175,7 +175,8 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     sw_err = dbn.error_rate(xt, yt)
     sw_pbit = ctx.cached("software-pbit", lambda: pbit_error_rate(dbn, xt, yt, cfg.n_samples,
                                                                   generator=ctx.make_generator("sw-pbit")))
-    metrics.update(software_error=sw_err, software_pbit_error=sw_pbit, train_time_s=t_train,
+    ctx.timings["train_time_s"] = t_train
+    metrics.update(software_error=sw_err, software_pbit_error=sw_pbit,
                    n_train=cfg.n_train, n_test=int(xt.shape[0]),
                    finetune_val_error=dbn.history.get("finetune_val_error", []))
 
@@ -214,7 +215,7 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     ra_rows = sweep("RA_ohm_um2", cfg.ra_list_ohm_um2, lambda v: (v, cfg.tmr_fixed, cfg.bits_fixed))
     tmr_rows = sweep("TMR", cfg.tmr_list, lambda v: (cfg.ra_fixed_ohm_um2, v, cfg.bits_fixed))
     bit_rows = sweep("bits", cfg.bits_list, lambda v: (cfg.ra_fixed_ohm_um2, cfg.tmr_fixed, v))
-    metrics["sweep_time_s"] = time.perf_counter() - t0
+    ctx.timings["sweep_time_s"] = time.perf_counter() - t0
     tmr_pct, ra0, b0 = cfg.tmr_fixed * 100, cfg.ra_fixed_ohm_um2, cfg.bits_fixed
     tables[f"Fig. 4a: error vs RA (TMR {tmr_pct:g} %, {b0} bits)"] = _fmt_rows(ra_rows)
     tables[f"Fig. 4b: error vs TMR (RA {ra0:g} Ohm um^2, {b0} bits)"] = _fmt_rows(tmr_rows)
@@ -272,7 +273,7 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
             return out
         sec = ctx.cached(f"second-{cfg.second_dataset}", second)
         metrics.update({f"{cfg.second_dataset}_{k}": v for k, v in sec.items()})
-        metrics[f"{cfg.second_dataset}_train_time_s"] = t2
+        ctx.timings[f"{cfg.second_dataset}_train_time_s"] = t2
 
     # ---- figures ------------------------------------------------------------------------------------------
     figs = []

@@ -365,9 +365,9 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
     rng.ideal_bitstreams(p_tp, cfg.throughput_length, gen)
     t_ideal = time.perf_counter() - t0
     n_bits = cfg.throughput_streams * cfg.throughput_length
-    metrics.update(throughput_streams=cfg.throughput_streams, throughput_length=cfg.throughput_length,
-                   throughput_time_s=t_tp, throughput_bits_per_s=n_bits / t_tp, ideal_time_s=t_ideal,
-                   load_average_1min=load)
+    ctx.timings.update(throughput_streams=cfg.throughput_streams, throughput_length=cfg.throughput_length,
+                       throughput_time_s=t_tp, throughput_bits_per_s=n_bits / t_tp, ideal_time_s=t_ideal,
+                       load_average_1min=load)
 
     # --------------------------------------------------------------------------- comparisons
     comparisons += [

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import check_int, check_positive
+from ..config import ConfigError, check_int, check_order, check_positive, check_range
 from ..devices.base import Pulses
 from ..devices.nanomagnet import Nanomagnet, NanomagnetConfig
 from ..physics.neel_brown import (
@@ -65,7 +65,11 @@ class SwitchingProbabilityConfig:
         check_int("n_currents", self.n_currents, 2, 10_000)
         check_int("n_trials", self.n_trials, 1, 10**8)
         for w in self.pulse_widths_s:
-            check_positive("pulse_widths_s", w, unit="s")
+            check_range("pulse_widths_s", w, 1e-12, 1.0, unit="s")
+        if not any(math.isclose(w, 20e-6) for w in self.pulse_widths_s) or not any(
+                math.isclose(w, 50e-6) for w in self.pulse_widths_s):
+            raise ConfigError(f"pulse_widths_s = {self.pulse_widths_s!r} s must include the paper's 20e-6 and 50e-6 s "
+                              "(Fig. 2b's two curves, which the comparisons read); further widths may be added")
 
 
 def _params(cfg: SwitchingProbabilityConfig) -> NeelBrownParams:

@@ -1,0 +1,101 @@
+"""Progress of a long run: a tqdm bar on a terminal, timestamped lines with an ETA everywhere else.
+
+CI logs, ``nohup`` and pipes get one line per stage and a line at most every ``interval_s`` seconds
+(``$SPINAPTIC_PROGRESS_INTERVAL``, default 10 s) during a loop, so a long run never looks hung.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+
+def _fmt_s(s: float) -> str:
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+class LineProgress:
+    """Iterate ``iterable`` and log ``desc: i/total (p %), elapsed, ETA`` lines to ``stream``."""
+
+    def __init__(self, iterable: Iterable | None, *, total: int | None, desc: str, stream: TextIO,
+                 interval_s: float, t_run0: float) -> None:
+        self.iterable = iterable if iterable is not None else range(total or 0)
+        if total is None:
+            try:
+                total = len(iterable)  # type: ignore[arg-type]
+            except TypeError:
+                total = None
+        self.total, self.desc, self.stream = total, desc or "progress", stream
+        self.interval_s, self.t_run0 = interval_s, t_run0
+        self.n = 0
+
+    def _line(self, t0: float, final: bool = False) -> None:
+        el = time.perf_counter() - t0
+        run = time.perf_counter() - self.t_run0
+        if self.total:
+            eta = el / self.n * (self.total - self.n) if self.n else float("nan")
+            tail = "done" if final else (f"ETA {_fmt_s(eta)}" if self.n else "ETA ?")
+            body = f"{self.n}/{self.total} ({100 * self.n / self.total:.0f} %), {_fmt_s(el)}, {tail}"
+        else:
+            body = f"{self.n} done, {_fmt_s(el)}"
+        print(f"[{_fmt_s(run):>7}] {self.desc}: {body}", file=self.stream, flush=True)
+
+    def __iter__(self) -> Iterator[Any]:
+        t0 = last = time.perf_counter()
+        self._line(t0)
+        for item in self.iterable:
+            yield item
+            self.n += 1
+            now = time.perf_counter()
+            if now - last >= self.interval_s and (self.total is None or self.n < self.total):
+                self._line(t0)
+                last = now
+        self._line(t0, final=True)
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+    def __len__(self) -> int:
+        return self.total or 0
+
+
+class Progress:
+    """Factory of progress wrappers for one run (``quiet`` silences everything)."""
+
+    def __init__(self, *, quiet: bool = False, stream: TextIO | None = None) -> None:
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.t0 = time.perf_counter()
+        self.interval_s = float(os.environ.get("SPINAPTIC_PROGRESS_INTERVAL", "10"))
+
+    @property
+    def tty(self) -> bool:
+        return bool(getattr(self.stream, "isatty", lambda: False)())
+
+    def __call__(self, iterable: Iterable | None = None, *, total: int | None = None, desc: str = "") -> Any:
+        if self.quiet:
+            return iterable if iterable is not None else range(total or 0)
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            return tqdm(iterable, total=total, desc=desc, leave=False, dynamic_ncols=True, file=self.stream)
+        return LineProgress(iterable, total=total, desc=desc, stream=self.stream, interval_s=self.interval_s,
+                            t_run0=self.t0)
+
+    def log(self, msg: str) -> None:
+        """One line about the run (stage computed or resumed, warnings), unless quiet."""
+        if self.quiet:
+            return
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            tqdm.write(msg, file=self.stream)
+        else:
+            print(f"[{_fmt_s(time.perf_counter() - self.t0):>7}] {msg}", file=self.stream, flush=True)

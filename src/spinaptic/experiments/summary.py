@@ -1,0 +1,57 @@
+"""``summary.md``: a run's numbers beside the paper's, its metrics, tables, figures, notes and configuration."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, list):
+        return ", ".join(_fmt(x) for x in v)
+    return str(v)
+
+
+def render_summary(doc: dict[str, Any]) -> str:
+    """Markdown summary: our numbers beside the paper's, verdicts, figures, notes."""
+    lines = [
+        f"# {doc['title']} (`{doc['experiment']}`)",
+        "",
+        f"Paper {doc['paper']} · preset `{doc['preset']}` · seed {doc['seed']} · device {doc['device']} · "
+        f"{doc['wall_time_s']:.1f} s · spinaptic {doc['spinaptic_version']}, torch {doc['torch_version']}",
+        "",
+    ]
+    resumed = doc.get("resume", {}).get("resumed_stages", [])
+    if resumed:
+        lines += [f"Resumed from checkpoints: {', '.join(resumed)}.", ""]
+    comps = doc["comparisons"]
+    if comps:
+        n_pass = sum(c["verdict"] == "pass" for c in comps)
+        n_short = sum(c["verdict"] == "short" for c in comps)
+        lines += [f"## Ours vs the paper ({n_pass} pass, {n_short} short)", "",
+                  "| quantity | paper | ours | unit | target | verdict | note |", "|---|---|---|---|---|---|---|"]
+        for c in comps:
+            cells = [c["quantity"], _fmt(c["paper"]), _fmt(c["ours"]), c["unit"], c["target"],
+                     f"**{c['verdict']}**" if c["verdict"] == "short" else c["verdict"], c["note"]]
+            lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
+        lines.append("")
+    if doc["metrics"]:
+        lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
+        for k, v in doc["metrics"].items():
+            if not isinstance(v, dict | list) or (isinstance(v, list) and len(v) <= 12):
+                lines.append(f"| {k} | {_fmt(v)} |")
+        lines.append("")
+    for tname, rows in doc.get("tables", {}).items():
+        if rows:
+            keys = list(rows[0])
+            lines += [f"## {tname}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+            lines += ["| " + " | ".join(_fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
+            lines.append("")
+    if doc["figures"]:
+        lines += ["## Figures", ""] + [f"![{f}]({f})" for f in doc["figures"]] + [""]
+    if doc["notes"]:
+        lines += ["## Notes", "", doc["notes"].strip(), ""]
+    lines += ["## Configuration", "", "```json", json.dumps(doc["config"], indent=1), "```", ""]
+    return "\n".join(lines)
