@@ -64,8 +64,8 @@ def check_safe(value: Any, path: str = "value") -> None:
         return
     if type(value) is dict:
         for k, v in value.items():
-            if not isinstance(k, str | int):
-                raise TypeError(f"checkpoint {path}: key {k!r} is not a str or int")
+            if not (isinstance(k, _SAFE_SCALARS) or (type(k) is tuple and all(isinstance(x, _SAFE_SCALARS) for x in k))):
+                raise TypeError(f"checkpoint {path}: key {k!r} is not a number, string or tuple of them")
             check_safe(v, f"{path}[{k!r}]")
         return
     if type(value) in (list, tuple):

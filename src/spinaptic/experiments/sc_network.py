@@ -256,6 +256,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
         ctx.save_figure(fig, "confusion_matrix.png")
 
     # ------------------------------------------------------------------ metrics and comparisons
+    ctx.timings["train_seconds"] = train_s
     metrics: dict = {
         "float_test_accuracy": float_acc,
         "float_train_accuracy": float_train_acc,
@@ -263,13 +264,12 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
         "output_decoding": cfg.decode,
         "n_test": n_test,
         "n_train": xtr.shape[0],
-        "train_seconds": train_s,
         "weights_clipped_fraction": float((net.w1aug.abs() > 0.999).double().mean()),
         "mean_abs_hidden_weight": float(net.w1aug.abs().mean()),
     }
     for name, curve in acc.items():
         metrics[f"sc_accuracy_{name}"] = {str(n): a for n, a in sorted(curve.items())}
-        metrics[f"sc_seconds_{name}"] = timing[name]
+        ctx.timings[f"sc_seconds_{name}"] = timing[name]
         if cfg.length in curve:
             metrics[f"sc_accuracy_{name}_{cfg.length}"] = curve[cfg.length]
     metrics["confusion_matrix"] = {k: v.tolist() for k, v in confusion.items()}

@@ -51,6 +51,12 @@ def render_summary(doc: dict[str, Any]) -> str:
             lines.append("")
     if doc["figures"]:
         lines += ["## Figures", ""] + [f"![{f}]({f})" for f in doc["figures"]] + [""]
+    timings = {k: v for k, v in doc.get("timings", {}).items() if k != "stages_s"}
+    if timings or doc.get("timings", {}).get("stages_s"):
+        lines += ["## Timings (this execution; not part of the result)", "", "| what | value |", "|---|---|"]
+        lines += [f"| {k} | {_fmt(v)} |" for k, v in timings.items()]
+        lines += [f"| stage {k} [s] | {_fmt(v)} |" for k, v in doc["timings"].get("stages_s", {}).items()]
+        lines.append("")
     if doc["notes"]:
         lines += ["## Notes", "", doc["notes"].strip(), ""]
     lines += ["## Configuration", "", "```json", json.dumps(doc["config"], indent=1), "```", ""]

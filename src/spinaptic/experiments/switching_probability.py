@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import ConfigError, check_int, check_order, check_positive, check_range
+from ..config import ConfigError, check_int, check_positive, check_range
 from ..devices.base import Pulses
 from ..devices.nanomagnet import Nanomagnet, NanomagnetConfig
 from ..physics.neel_brown import (
