@@ -100,9 +100,10 @@ def test_bias_rows_split_without_clipping():
 def test_crossbar_matches_dense_matmul_at_infinite_tmr_without_noise():
     g = torch.Generator().manual_seed(2)
     w = torch.randn(30, 7, generator=g, dtype=torch.float64)
-    # huge TMR: G_AP -> 0, so G- of a positive weight vanishes and G+ - G- = g_per_weight * w_q
-    mtj = MTJParams.from_diameter(10.0, 50e-9, 1e9)
-    levels = LevelSet(compound_levels(mtj, 256))
+    # infinite TMR (G_AP = 0; beyond MTJParams' physical bound, so levels built directly from eq. 1):
+    # G- of a positive weight vanishes and G+ - G- = g_per_weight * w_q
+    g_p = MTJParams.from_diameter(10.0, 50e-9, 1.0).g_p
+    levels = LevelSet(torch.arange(257, dtype=torch.float64) * g_p)
     m = map_weights(w, levels, variation=False)
     cfg = CrossbarConfig(v_read_v=0.2, amp_noise_a=0.0, thermal_noise=False, shot_noise=False)
     xb = Crossbar(m.g_pos, m.g_neg, cfg)

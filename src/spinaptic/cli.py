@@ -66,7 +66,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       spinaptic describe compound-dbn                  every config field: type, unit, default, range
       spinaptic run switching-probability              reproduce paper 000, Fig. 2b (quick preset)
       spinaptic run compound-dbn --preset paper --out runs/dbn --set tmr_fixed=1.5
-      spinaptic run compound-dbn --set crossbar.v_read_v=0.2   nested fields by dotted name
+      spinaptic run compound-dbn --set hardware.crossbar.v_read_v=0.2   nested fields by dotted name
       spinaptic data                                   where each dataset was found, checksums
 
     Every run writes result.json (one schema for all experiments), PNG figures and summary.md

@@ -10,7 +10,7 @@ import torch
 
 from ..arrays.crossbar import CrossbarConfig, energy_per_operation
 from ..arrays.mapping import LevelSet, MappingConfig
-from ..config import check_choice, check_int, check_nonnegative, check_positive, check_range
+from ..config import ConfigError, check_choice, check_int, check_range
 from ..devices.compound_synapse import (
     CompoundSynapse,
     CompoundSynapseConfig,
@@ -20,7 +20,7 @@ from ..devices.compound_synapse import (
 from ..devices.pbit import PBitConfig
 from ..energy import CMOS_TABLE_I_PJ, EnergyLedger
 from ..networks.dbn import DBN, DBNConfig, HardwareConfig, HardwareDBN, pbit_error_rate, train_dbn
-from ..physics.mtj import MTJParams
+from ..physics.mtj import RA_RANGE_OHM_M2, TMR_MAX, UM2, MTJParams
 from ..physics.neel_brown import switching_probability_of
 from .base import Comparison, Result, RunContext, check, experiment
 
@@ -31,20 +31,17 @@ class CompoundDBNConfig:
     dataset: training / test set ("mnist"; "mnist-sample" for the embedded subset).
     second_dataset: a second dataset for software + 4-bit hardware errors ("fashion-mnist"; "" = none).
     n_train, n_test: images used (0 = the whole split).
-    hidden: hidden units (200).
-    pretrain_epochs, finetune_epochs, finetune_lr: DBN recipe (see `networks.dbn.DBNConfig`).
-    n_samples: p-bit passes averaged per classification.
+    dbn: the software DBN and its training recipe (`networks.dbn.DBNConfig`): 784 x 200 x 10, 3 CD-1
+        epochs per RBM, 20 fine-tuning epochs at learning rate 0.5 (sizes must start at 784 and end at 10).
+    hardware: the circuit (`networks.dbn.HardwareConfig`): p-bit samples averaged per classification (32),
+        differential mapping and clip quantile, crossbar read voltage / time / amplifier noise (0.1 V, 1 ns,
+        1 uA assumed), p-bit I0 (10 uA assumed), MTJ device-to-device sigma (3 % assumed), gain rule.
     bits_list: bits per synapse n (Q = 2^n) of the Fig. 5 sweep.
     ra_list_ohm_um2: RA values of the Fig. 4a sweep [Ohm um^2] (TMR = tmr_fixed).
     tmr_list: TMR values of the Fig. 4b sweep (fractions; RA = ra_fixed).
     ra_fixed_ohm_um2, tmr_fixed, bits_fixed: the operating point (10 Ohm um^2, 400 %, 4 bits).
     mtj_diameter_m: MTJ diameter [m] (not given in the paper; 50 nm assumed).
     n_seeds: repetitions (programming variation, nonlinear levels, p-bit and read noise) per point.
-    mtj_sigma: relative device-to-device sigma of each MTJ conductance.
-    v_read_v, t_read_s, amp_noise_a: crossbar read voltage [V], read time [s], amplifier noise [A rms].
-    pbit_i0_a: p-bit input scale [A].
-    gain_rule: "full-scale" or "window" amplifier design rule.
-    clip_quantile: weight clipping quantile of the mapping.
     scheme_i_current_a: the identical-pulse amplitude of the nonlinear mapping at Q = 16 [A] (5.8 mA, as in the
         compound-synapse experiment); other Q use the amplitude whose Q pulses switch the same mean fraction.
     n_cases: stochastic cases averaged for the nonlinear levels (paper: 100).
@@ -58,11 +55,11 @@ class CompoundDBNConfig:
     second_dataset: str = "fashion-mnist"
     n_train: int = 0
     n_test: int = 0
-    hidden: int = 200
-    pretrain_epochs: int = 3
-    finetune_epochs: int = 20
-    finetune_lr: float = 0.5
-    n_samples: int = 32
+    dbn: DBNConfig = DBNConfig(sizes=(784, 200, 10), pretrain_epochs=3, finetune_epochs=20, finetune_lr=0.5)
+    hardware: HardwareConfig = HardwareConfig(
+        n_samples=32, mapping=MappingConfig("differential", 1.0),
+        crossbar=CrossbarConfig(v_read_v=0.1, t_read_s=1e-9, amp_noise_a=1e-6), pbit=PBitConfig(i0_a=10e-6),
+        mtj_sigma=0.03, gain_rule="full-scale")
     bits_list: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
     ra_list_ohm_um2: tuple[float, ...] = (1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
     tmr_list: tuple[float, ...] = (0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
@@ -71,13 +68,6 @@ class CompoundDBNConfig:
     bits_fixed: int = 4
     mtj_diameter_m: float = 50e-9
     n_seeds: int = 3
-    mtj_sigma: float = 0.03
-    v_read_v: float = 0.1
-    t_read_s: float = 1e-9
-    amp_noise_a: float = 1e-6
-    pbit_i0_a: float = 10e-6
-    gain_rule: str = "full-scale"
-    clip_quantile: float = 1.0
     scheme_i_current_a: float = 5.8e-3
     n_cases: int = 100
     n_energy_images: int = 2000
@@ -89,21 +79,35 @@ class CompoundDBNConfig:
     def __post_init__(self) -> None:
         check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "mnist-sample"))
         check_choice("second_dataset", self.second_dataset, ("", "mnist", "fashion-mnist", "mnist-sample"))
-        for n in ("n_train", "n_test", "pretrain_epochs", "finetune_epochs"):
-            check_int(n, getattr(self, n), 0)
-        for n in ("hidden", "n_samples", "n_seeds", "n_cases", "n_energy_images"):
-            check_int(n, getattr(self, n), 1)
-        for b in (*self.bits_list, self.bits_fixed):
-            check_int("bits per synapse", b, 1, 12)
-        for ra in (*self.ra_list_ohm_um2, self.ra_fixed_ohm_um2):
-            check_positive("RA", ra, unit="Ohm um^2")
-        for t in (*self.tmr_list, self.tmr_fixed):
-            check_positive("TMR", t, unit="(fraction)")
-        check_positive("mtj_diameter_m", self.mtj_diameter_m, unit="m")
-        check_nonnegative("mtj_sigma", self.mtj_sigma)
-        check_positive("scheme_i_current_a", self.scheme_i_current_a, unit="A")
+        for n in ("n_train", "n_test"):
+            check_int(n, getattr(self, n), 0, 10**7)
+        for n in ("n_seeds", "n_cases"):
+            check_int(n, getattr(self, n), 1, 10**4)
+        check_int("n_energy_images", self.n_energy_images, 1, 10**6)
+        if self.dbn.sizes[0] != 784 or self.dbn.sizes[-1] != 10:
+            raise ConfigError(f"dbn.sizes = {self.dbn.sizes!r} must start with 784 inputs (28 x 28 images) and "
+                              "end with 10 classes")
+        if not self.bits_list or not self.ra_list_ohm_um2 or not self.tmr_list:
+            raise ConfigError("bits_list, ra_list_ohm_um2 and tmr_list each need at least one value")
+        for b in self.bits_list:
+            check_int("bits_list", b, 1, 12)
+        check_int("bits_fixed", self.bits_fixed, 1, 12)
+        for name in ("ra_list_ohm_um2", "ra_fixed_ohm_um2"):
+            for ra in _values(getattr(self, name)):
+                check_range(name, ra, RA_RANGE_OHM_M2[0] / UM2, RA_RANGE_OHM_M2[1] / UM2, unit="Ohm um^2")
+        for name in ("tmr_list", "tmr_fixed"):
+            for t in _values(getattr(self, name)):
+                check_range(name, t, 0.0, TMR_MAX, unit="(fraction, 4.0 = 400 %)", lo_open=True)
+        check_range("mtj_diameter_m", self.mtj_diameter_m, 5e-9, 5e-6, unit="m")
+        check_range("scheme_i_current_a", self.scheme_i_current_a, 0.0, 1.0, unit="A", lo_open=True)
         check_range("target_software_error", self.target_software_error, 0.0, 1.0)
         check_range("target_hardware_error", self.target_hardware_error, 0.0, 1.0)
+        check_range("saturation_tolerance_points", self.saturation_tolerance_points, 0.0, 100.0)
+        check_range("ra_flat_tolerance_points", self.ra_flat_tolerance_points, 0.0, 100.0)
+
+
+def _values(v) -> tuple:
+    return tuple(v) if isinstance(v, tuple | list) else (v,)
 
 
 def _load(name: str, split: str, n: int):
@@ -115,8 +119,7 @@ def _load(name: str, split: str, n: int):
 def _train(cfg: CompoundDBNConfig, name: str, ctx: RunContext):
     x, y = _load(name, "train", cfg.n_train)
     xt, yt = _load(name, "test", cfg.n_test)
-    dcfg = DBNConfig(sizes=(x.shape[1], cfg.hidden, 10), pretrain_epochs=cfg.pretrain_epochs,
-                     finetune_epochs=cfg.finetune_epochs, finetune_lr=cfg.finetune_lr)
+    dcfg = cfg.dbn
 
     def fit():
         t0 = time.perf_counter()
@@ -135,11 +138,8 @@ def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: 
     mtj = MTJParams.from_diameter(ra, cfg.mtj_diameter_m, tmr)
     q = 2**bits
     dev = CompoundSynapse(CompoundSynapseConfig(n_magnets=q, mtj=mtj))
-    hw = HardwareConfig(
-        n_samples=cfg.n_samples, mapping=MappingConfig("differential", cfg.clip_quantile),
-        crossbar=CrossbarConfig(v_read_v=cfg.v_read_v, t_read_s=cfg.t_read_s, amp_noise_a=cfg.amp_noise_a),
-        pbit=PBitConfig(i0_a=cfg.pbit_i0_a), mtj_sigma=cfg.mtj_sigma, gain_rule=cfg.gain_rule)
-    levels = LevelSet.from_device(dev, mtj_sigma=cfg.mtj_sigma)
+    hw = cfg.hardware
+    levels = LevelSet.from_device(dev, mtj_sigma=hw.mtj_sigma)
     index_map = None
     if mapping == "nonlinear":
         nominal = CompoundSynapse(CompoundSynapseConfig(n_magnets=16, delta0_dtod=0.0, i_c0_dtod=0.0))
@@ -157,8 +157,9 @@ def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: 
     config=CompoundDBNConfig,
     presets={
         "quick": CompoundDBNConfig(
-            dataset="mnist-sample", second_dataset="", n_train=0, n_test=0, pretrain_epochs=2, finetune_epochs=30,
-            n_samples=32, bits_list=(1, 2, 4, 8), ra_list_ohm_um2=(1.0, 10.0, 100.0), tmr_list=(0.5, 1.0, 4.0),
+            dataset="mnist-sample", second_dataset="", n_train=0, n_test=0,
+            dbn=DBNConfig(sizes=(784, 200, 10), pretrain_epochs=2, finetune_epochs=30, finetune_lr=0.5),
+            bits_list=(1, 2, 4, 8), ra_list_ohm_um2=(1.0, 10.0, 100.0), tmr_list=(0.5, 1.0, 4.0),
             n_seeds=1, n_cases=100, n_energy_images=500, target_software_error=0.25, target_hardware_error=0.3,
             saturation_tolerance_points=5.0, ra_flat_tolerance_points=5.0),
         "paper": CompoundDBNConfig(),
@@ -173,7 +174,7 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     tables: dict = {}
     dbn, t_train, (xt, yt) = _train(cfg, cfg.dataset, ctx)
     sw_err = dbn.error_rate(xt, yt)
-    sw_pbit = ctx.cached("software-pbit", lambda: pbit_error_rate(dbn, xt, yt, cfg.n_samples,
+    sw_pbit = ctx.cached("software-pbit", lambda: pbit_error_rate(dbn, xt, yt, cfg.hardware.n_samples,
                                                                   generator=ctx.make_generator("sw-pbit")))
     ctx.timings["train_time_s"] = t_train
     metrics.update(software_error=sw_err, software_pbit_error=sw_pbit,
@@ -247,14 +248,14 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     e_pass = en["crossbar_total_J"]
     e_op = energy_per_operation(e_pass, n_macs)
     metrics.update(n_macs=n_macs, crossbar_energy_per_pass_J=e_pass, crossbar_energy_per_op_J=e_op,
-                   crossbar_energy_per_inference_J=e_pass * cfg.n_samples, energy_by_layer_J=ledger.as_dict())
+                   crossbar_energy_per_inference_J=e_pass * cfg.hardware.n_samples, energy_by_layer_J=ledger.as_dict())
     e_rows = [{"weighted connection": k, "per MAC (pJ)": v, "total per inference (nJ)": round(v * n_macs * 1e-3, 1)}
               for k, v in CMOS_TABLE_I_PJ.items() if "MAC" in k]
     e_rows += [{"weighted connection": "paper: 4-bit compound synapse", "per MAC (pJ)": 0.0013, "total per inference (nJ)": 0.21},
                {"weighted connection": "ours: 4-bit compound synapse, one pass", "per MAC (pJ)": round(e_op * 1e12, 5),
                 "total per inference (nJ)": round(e_pass * 1e9, 3)},
-               {"weighted connection": f"ours: {cfg.n_samples} p-bit passes", "per MAC (pJ)": round(e_op * 1e12 * cfg.n_samples, 4),
-                "total per inference (nJ)": round(e_pass * 1e9 * cfg.n_samples, 3)}]
+               {"weighted connection": f"ours: {cfg.hardware.n_samples} p-bit passes", "per MAC (pJ)": round(e_op * 1e12 * cfg.hardware.n_samples, 4),
+                "total per inference (nJ)": round(e_pass * 1e9 * cfg.hardware.n_samples, 3)}]
     tables["Table I: energy of the weighted sums of a 784x200x10 DBN"] = e_rows
     for k in ("cache access", "DRAM access (low)", "DRAM access (high)"):
         metrics[f"cmos_{k.replace(' ', '_')}_pJ"] = CMOS_TABLE_I_PJ[k]
@@ -342,7 +343,7 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
         check("software DBN test error (float, mean-field)", "PIN-Sim < 5 % for 784x200x10", round(100 * sw_err, 2),
               sw_err <= cfg.target_software_error, unit="%", target=f"<= {100 * cfg.target_software_error:g} %"),
         Comparison("software DBN with p-bit units (float weights)", "-", round(100 * sw_pbit, 2), "%",
-                   note=f"{cfg.n_samples} stochastic passes averaged"),
+                   note=f"{cfg.hardware.n_samples} stochastic passes averaged"),
         check("hardware error, 4-bit compound synapses, linear mapping, TMR 400 %, p-bits", "< 5 % (PIN-Sim)",
               round(100 * hw_lin, 2), hw_lin <= cfg.target_hardware_error, unit="%",
               target=f"<= {100 * cfg.target_hardware_error:g} %"),
@@ -361,9 +362,9 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
               ra_spread <= cfg.ra_flat_tolerance_points, unit="points",
               target=f"<= {cfg.ra_flat_tolerance_points:g} over {min(cfg.ra_list_ohm_um2):g}-{max(cfg.ra_list_ohm_um2):g} Ohm um^2"),
         Comparison("crossbar energy per inference (one pass, whole network)", 0.21, round(e_pass * 1e9, 4), "nJ",
-                   note=f"V_read {cfg.v_read_v:g} V, t_read {cfg.t_read_s * 1e9:g} ns, RA {cfg.ra_fixed_ohm_um2:g} Ohm um^2, "
+                   note=f"V_read {cfg.hardware.crossbar.v_read_v:g} V, t_read {cfg.hardware.crossbar.t_read_s * 1e9:g} ns, RA {cfg.ra_fixed_ohm_um2:g} Ohm um^2, "
                         f"{cfg.mtj_diameter_m * 1e9:g} nm MTJs, TMR {cfg.tmr_fixed:.0%}, differential columns + bias rows; "
-                        f"x{cfg.n_samples} for the averaged p-bit classification ({e_pass * cfg.n_samples * 1e9:.3g} nJ); "
+                        f"x{cfg.hardware.n_samples} for the averaged p-bit classification ({e_pass * cfg.hardware.n_samples * 1e9:.3g} nJ); "
                         f"ratio ours/paper {e_pass * 1e9 / 0.21:.2g}"),
         Comparison("crossbar energy per MAC", 0.0013, round(e_op * 1e12, 5), "pJ",
                    note=f"{n_macs} MACs (784x200 + 200x10); 8-bit integer MAC 0.23 pJ -> "
@@ -414,29 +415,31 @@ def _spearman(x, y) -> float:
 
 def _notes(cfg: CompoundDBNConfig) -> str:
     mtj = MTJParams.from_diameter(cfg.ra_fixed_ohm_um2, cfg.mtj_diameter_m, cfg.tmr_fixed)
+    d = cfg.dbn
     return (
-        "**Software DBN.** 784x200x10, CD-1 pre-training of the 784x200 RBM with binary stochastic hidden units "
-        f"({cfg.pretrain_epochs} epochs, lr 0.1, momentum 0.5 -> 0.9, weight cost 2e-4, batch 100), top layer by least "
-        f"squares, then {cfg.finetune_epochs} epochs of backprop with softmax cross-entropy (SGD, momentum 0.9, cosine "
-        "lr). The network is trained once and reused by every hardware point.\n\n"
+        f"**Software DBN.** {'x'.join(map(str, d.sizes))}, CD-1 pre-training of the RBMs with binary stochastic hidden "
+        f"units ({d.pretrain_epochs} epochs, lr {d.pretrain_lr:g}, momentum {d.momentum_initial:g} -> "
+        f"{d.momentum_final:g}, weight cost {d.weight_cost:g}, batch {d.batch_size}), top layer by least "
+        f"squares, then {d.finetune_epochs} epochs of backprop with softmax cross-entropy (SGD at lr {d.finetune_lr:g}, "
+        f"momentum {d.finetune_momentum:g}, cosine lr). The network is trained once and reused by every hardware point.\n\n"
         "**Hardware.** Each layer's weights (and biases, on always-on rows) are quantised onto the Q + 1 levels of eq. 1 "
         f"(RA / area, TMR; {cfg.mtj_diameter_m * 1e9:g} nm MTJs: R_P = {mtj.r_p:.0f} Ohm at RA {cfg.ra_fixed_ohm_um2:g} "
         "Ohm um^2), max-|W| scaling, **differential column pairs** (G+ for w > 0, G- for w < 0, the idle column at G_min: "
         "PIN-Sim's choice, 2Q + 1 signed values). Every MTJ's conductance has a "
-        f"{cfg.mtj_sigma:.0%} device-to-device spread drawn at programming. Rows are driven at x V_read "
-        f"(V_read = {cfg.v_read_v:g} V; pixel level for layer 1, p-bit output (m+1)/2 for layer 2). Column currents get "
-        f"Johnson, shot and {cfg.amp_noise_a * 1e6:g} uA amplifier noise over 1/(2 t_read). A differential amplifier "
-        f"feeds p-bits m = sgn(tanh(I/I0) - r) (I0 = {cfg.pbit_i0_a * 1e6:g} uA) with a gain from the "
-        f"**{cfg.gain_rule}** design rule: the gain is set by G_max (the largest cell current, known from RA and area), "
+        f"{cfg.hardware.mtj_sigma:.0%} device-to-device spread drawn at programming. Rows are driven at x V_read "
+        f"(V_read = {cfg.hardware.crossbar.v_read_v:g} V; pixel level for layer 1, p-bit output (m+1)/2 for layer 2). Column currents get "
+        f"Johnson, shot and {cfg.hardware.crossbar.amp_noise_a * 1e6:g} uA amplifier noise over 1/(2 t_read). A differential amplifier "
+        f"feeds p-bits m = sgn(tanh(I/I0) - r) (I0 = {cfg.hardware.pbit.i0_a * 1e6:g} uA) with a gain from the "
+        f"**{cfg.hardware.gain_rule}** design rule: the gain is set by G_max (the largest cell current, known from RA and area), "
         "so the signed window is TMR/(1+TMR) of full scale and low TMR weakens every pre-activation; together with the "
         "spread of the common-mode G_AP cells this is how TMR acts. RA only scales all currents, so it acts through "
-        f"the noise terms. The class is the argmax of the {cfg.n_samples}-sample average of the output p-bits.\n\n"
+        f"the noise terms. The class is the argmax of the {cfg.hardware.n_samples}-sample average of the output p-bits.\n\n"
         "**Nonlinear mapping.** A weight meant for level j is programmed open loop with j identical 20 us pulses; the "
         f"level reached is the rounded mean over {cfg.n_cases} stochastic compound synapses (with the per-magnet spread "
         f"of the compound-synapse experiment). At Q = 16 the pulse is {cfg.scheme_i_current_a * 1e3:g} mA; other Q use "
         "the current whose Q pulses switch the same mean fraction of a nominal synapse.\n\n"
         "**Energy.** Per pass: t_read V_read^2 sum_ij x_j^2 (G+_ij + G-_ij) over both layers (hidden-layer activity from "
-        f"the sampled p-bits), t_read = {cfg.t_read_s * 1e9:g} ns; p-bit and peripheral energy are not included (the "
+        f"the sampled p-bits), t_read = {cfg.hardware.crossbar.t_read_s * 1e9:g} ns; p-bit and peripheral energy are not included (the "
         "paper's 0.21 nJ is the crossbar only). The paper's V_read, read time and junction size are not stated, so the "
         "absolute energy is an estimate from our assumptions; it scales as V_read^2 t_read / RA."
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import check_int, check_positive
+from ..config import ConfigError, check_int, check_range
 from ..devices.compound_synapse import (
     PAPER_MTJ,
     CompoundSynapse,
@@ -60,10 +60,19 @@ class CompoundSynapseExperimentConfig:
 
     def __post_init__(self) -> None:
         check_int("n_magnets", self.n_magnets, 1, 4096)
-        for n in ("emulation_pulses", "emulation_repeats", "scheme_i_pulses", "n_sweeps", "n_ensemble", "n_cases"):
-            check_int(n, getattr(self, n), 1)
-        check_positive("emulation_current_a", self.emulation_current_a, unit="A")
-        check_positive("mapping_current_a", self.mapping_current_a, unit="A")
+        for n in ("emulation_pulses", "emulation_repeats", "scheme_i_pulses", "n_sweeps", "n_cases"):
+            check_int(n, getattr(self, n), 1, 10_000)
+        check_int("n_ensemble", self.n_ensemble, 1, 10**6)
+        for n in ("delta0_dtod", "i_c0_dtod"):
+            check_range(n, getattr(self, n), 0.0, 0.5, unit="(relative sigma)")
+        for n in ("emulation_current_a", "mapping_current_a"):
+            check_range(n, getattr(self, n), 0.0, 0.1, unit="A", lo_open=True)
+        for n in ("emulation_reset_a", "scheme_i_depression_a"):
+            check_range(n, getattr(self, n), -0.1, 0.0, unit="A (negative: depressing)", hi_open=True)
+        if not self.scheme_i_currents_a:
+            raise ConfigError("scheme_i_currents_a must list at least one current [A]")
+        for i in self.scheme_i_currents_a:
+            check_range("scheme_i_currents_a", i, 0.0, 0.1, unit="A", lo_open=True)
 
 
 def _mean_and_runs(dev, scheme, n, gen, start_set=False):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ..config import check_int, check_nonnegative, check_positive
+from ..config import ConfigError, check_int, check_nonnegative, check_positive, check_range
 from ..devices.base import Pulses
 from ..devices.dw_synapse import DWContinuous
 from ..physics import domain_wall as dw
@@ -66,7 +66,12 @@ class DWDynamicsConfig:
         check_int("dx_repeats", self.dx_repeats, 1, 10_000)
         check_nonnegative("dx_temperature_k", self.dx_temperature_k, unit="K")
         for t in self.temperatures_k:
-            check_nonnegative("temperatures_k", t, unit="K")
+            check_range("temperatures_k", t, 0.0, 1000.0, unit="K")
+        for name in ("dx_durations_stt_s", "dx_durations_sot_s"):
+            if len(getattr(self, name)) < 3:
+                raise ConfigError(f"{name} needs at least 3 pulse durations [s] for the linear fit of Fig. 2e")
+            for t in getattr(self, name):
+                check_range(name, t, 1e-12, 1e-6, unit="s")
 
 
 PRESETS = {

@@ -29,13 +29,16 @@ def check_out_dir(out: str | os.PathLike[str] | None) -> Path:
     if out is None or str(out).strip() == "":
         raise ConfigError("--out must name a directory, got an empty string")
     p = Path(out).expanduser()
-    if p.exists() and not p.is_dir():
-        raise ConfigError(f"--out {str(p)!r} exists and is not a directory")
-    probe = p
-    while not probe.exists():
-        if probe.parent == probe:
-            break
-        probe = probe.parent
+    try:
+        if p.exists() and not p.is_dir():
+            raise ConfigError(f"--out {str(p)!r} exists and is not a directory")
+        probe = p
+        while not probe.exists():
+            if probe.parent == probe:
+                break
+            probe = probe.parent
+    except OSError as e:
+        raise ConfigError(f"--out {str(p)!r} cannot be accessed ({e.strerror or e})") from None
     if probe.exists() and not probe.is_dir():
         raise ConfigError(f"--out {str(p)!r}: {str(probe)!r} is a file, so the directory cannot be created")
     if not os.access(probe, os.W_OK | os.X_OK):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import ConfigError, check_int, check_positive, check_range
+from ..config import ConfigError, check_int, check_order, check_positive, check_range
 from ..devices.base import Pulses
 from ..devices.nanomagnet import Nanomagnet, NanomagnetConfig
 from ..physics.neel_brown import (
@@ -57,6 +57,13 @@ class SwitchingProbabilityConfig:
     macrospin_currents: int = 12
 
     def __post_init__(self) -> None:
+        check_range("delta0", self.delta0, 1.0, 200.0, unit="k_BT")
+        check_range("tau0_s", self.tau0_s, 1e-13, 1e-6, unit="s")
+        check_range("exponent", self.exponent, 1.0, 3.0)
+        check_range("i_min_a", self.i_min_a, 0.0, 1.0, unit="A")
+        check_range("i_max_a", self.i_max_a, 0.0, 1.0, unit="A", lo_open=True)
+        check_order("i_min_a", self.i_min_a, "i_max_a", self.i_max_a, unit="A")
+        check_range("delta0_dtod", self.delta0_dtod, 0.0, 0.5, unit="(relative sigma)")
         check_positive("macrospin_barrier", self.macrospin_barrier, unit="k_BT")
         check_positive("macrospin_pulse_s", self.macrospin_pulse_s, unit="s")
         check_int("macrospin_trials", self.macrospin_trials, 1, 10**7)

@@ -94,11 +94,9 @@ def check_bipolar(x: torch.Tensor, name: str = "x") -> torch.Tensor:
 
 def check_length(length, name: str = "length") -> int:
     """A stream length must be a positive integer number of clocks."""
-    if isinstance(length, bool) or not isinstance(length, int | np.integer | float) or int(length) != length:
-        raise ConfigError(f"{name} (stream length in clocks) must be a positive integer, got {length!r}")
-    if int(length) < 1:
-        raise ConfigError(f"{name} (stream length in clocks) must be a positive integer, got {length!r}")
-    return int(length)
+    if isinstance(length, np.integer):
+        length = int(length)
+    return check_int(f"{name} (stream length in clocks)", length, 1, 2**20)
 
 
 def check_btanh_states(k, name: str = "K (Btanh states)") -> int:

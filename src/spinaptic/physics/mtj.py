@@ -17,6 +17,14 @@ from ..config import check_positive, check_range
 UM2 = 1e-12
 """One square micrometre in m^2 (RA is usually quoted in Ohm um^2)."""
 
+RA_RANGE_OHM_M2 = (1e-14, 1e-8)
+"""Plausible RA [Ohm m^2]: 0.01 to 10^4 Ohm um^2, beyond the thinnest and thickest MgO barriers reported; a value
+given in Ohm um^2 by mistake (e.g. 10) lies far outside and is refused."""
+
+TMR_MAX = 10.0
+"""Largest accepted TMR ratio (a fraction: 10 = 1000 %; the room-temperature record is about 6 = 600 %). A TMR
+typed in percent (150 for 150 %) is refused rather than read as 15,000 %."""
+
 
 @dataclass(frozen=True)
 class MTJParams:
@@ -33,9 +41,9 @@ class MTJParams:
     tmr: float = 1.5
 
     def __post_init__(self) -> None:
-        check_positive("ra_ohm_m2 (RA)", self.ra_ohm_m2, unit="Ohm m^2")
-        check_positive("area_m2", self.area_m2, unit="m^2")
-        check_positive("tmr (TMR ratio)", self.tmr, unit="(fraction, 1.0 = 100 %)")
+        check_range("ra_ohm_m2 (RA; 1 Ohm um^2 = 1e-12 Ohm m^2)", self.ra_ohm_m2, *RA_RANGE_OHM_M2, unit="Ohm m^2")
+        check_range("area_m2", self.area_m2, 1e-18, 1e-10, unit="m^2")
+        check_range("tmr (TMR ratio)", self.tmr, 0.0, TMR_MAX, unit="(fraction, 1.0 = 100 %)", lo_open=True)
 
     @classmethod
     def from_diameter(cls, ra_ohm_um2: float, diameter_m: float, tmr: float) -> MTJParams:
