@@ -1,13 +1,18 @@
-"""Devices: physics wrapped as "apply pulses -> new state, energy". One protocol (`base.Device`), one registry."""
+"""Devices: physics wrapped as "apply pulses -> new state, energy". One protocol (`base.Device`), one registry
+(built-ins plus devices of other packages from the ``spinaptic.devices`` entry-point group)."""
 
 from .base import (
     Device,
+    DevicePluginWarning,
     DeviceState,
     Pulses,
     device_class,
     device_names,
     make_device,
+    plugin_devices,
+    refresh_plugins,
     register_device,
 )
 
-__all__ = ["Device", "DeviceState", "Pulses", "device_class", "device_names", "make_device", "register_device"]
+__all__ = ["Device", "DevicePluginWarning", "DeviceState", "Pulses", "device_class", "device_names", "make_device",
+           "plugin_devices", "refresh_plugins", "register_device"]

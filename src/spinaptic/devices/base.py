@@ -12,11 +12,22 @@ and checkpoint them:
 Devices that networks program with abstract +/- steps (lookup tables, compound synapses) also offer
 ``nominal_pulses(direction)``: the paper's standard potentiating (+1) or depressing (-1) pulse. An ideal
 float synapse is just another device, so every network accepts every device.
+
+Devices are registered by name (`register_device`, `make_device`): the modules of this package, plus the
+devices other packages declare in the ``spinaptic.devices`` entry-point group (see `refresh_plugins`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import importlib.metadata
+import inspect
+import pkgutil
+import sys
+import threading
+import types
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -127,31 +138,78 @@ class Device(ABC):
         return {"device": self.name, "config": to_dict(self.config)}
 
 
+# ------------------------------------------------------------------------------------------ registry
+# Built-in devices are this package's modules, imported on first use. Devices of other packages come from
+# the ``spinaptic.devices`` entry-point group, scanned once per process (`refresh_plugins` scans again).
+# A plugin never breaks the library: one that fails to load, or whose name is taken, is skipped with one
+# `DevicePluginWarning` line naming the entry point and the reason, and registers none of its devices.
+
+ENTRY_POINT_GROUP = "spinaptic.devices"
+
+
+class DevicePluginWarning(UserWarning):
+    """A ``spinaptic.devices`` entry point was skipped (import error, bad value or name collision)."""
+
+
 _REGISTRY: dict[str, type[Device]] = {}
+_BY_MODULE: dict[str, tuple[Any, dict[str, type[Device]]]] = {}  # module name -> (module, {name: class})
+_PLUGINS: dict[str, str] = {}  # device name -> "distribution: entry point" that provided it
+_EP_CACHE: dict[tuple[str, str, str], dict[str, type[Device]]] = {}  # what each entry point provided
+_LOCK = threading.RLock()
+_builtins_loaded = False
+_plugins_loaded = False
+
+
+def _is_builtin(cls: type) -> bool:
+    return cls.__module__.startswith(__package__ + ".")
+
+
+def _where(cls: type) -> str:
+    return f"{'built-in ' if _is_builtin(cls) else ''}{cls.__module__}.{cls.__qualname__}"
 
 
 def register_device(name: str) -> Callable[[type[Device]], type[Device]]:
-    """Class decorator adding a device to the registry under ``name``."""
+    """Class decorator adding a device to the registry under ``name``.
+
+    A name taken by another class raises `ConfigError` naming both (re-running the same definition, as a
+    module reload does, replaces it). For classes outside this package the built-ins are loaded first, so a
+    clash with a built-in is always reported against the newcomer.
+    """
 
     def deco(cls: type[Device]) -> type[Device]:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"device name {name!r} registered twice")
-        cls.name = name
-        _REGISTRY[name] = cls
+        if not (isinstance(cls, type) and issubclass(cls, Device)):
+            raise ConfigError(f"register_device({name!r}) needs a Device subclass, got {cls!r}")
+        with _LOCK:
+            if not _is_builtin(cls):
+                _import_builtins()
+            old = _REGISTRY.get(name)
+            redefined = old is not None and (old.__module__, old.__qualname__) == (cls.__module__, cls.__qualname__)
+            if old is not None and old is not cls and not redefined:
+                raise ConfigError(f"device name {name!r} registered twice: by {_where(old)} and by {_where(cls)}; "
+                                  "choose another name")
+            cls.name = name
+            _REGISTRY[name] = cls
+            mod = sys.modules.get(cls.__module__)
+            entry = _BY_MODULE.get(cls.__module__)
+            if entry is None or entry[0] is not mod:
+                entry = _BY_MODULE[cls.__module__] = (mod, {})
+            entry[1][name] = cls
         return cls
 
     return deco
 
 
 def device_names() -> list[str]:
-    """Names of all registered devices."""
+    """Names of all registered devices, built-in and from plugins."""
     _import_all()
     return sorted(_REGISTRY)
 
 
 def device_class(name: str) -> type[Device]:
     """The device class registered as ``name``; unknown names raise with the list of known ones."""
-    _import_all()
+    _import_builtins()
+    if name not in _REGISTRY:  # plugins are scanned only when needed: a built-in never waits for them
+        _load_plugins()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -169,15 +227,110 @@ def registered() -> Mapping[str, type[Device]]:
     return dict(_REGISTRY)
 
 
+def plugin_devices() -> dict[str, str]:
+    """Devices provided by ``spinaptic.devices`` entry points: name -> "distribution: entry point"."""
+    _import_all()
+    return dict(_PLUGINS)
+
+
+def refresh_plugins() -> list[str]:
+    """Drop the plugin devices and scan the entry points again (after installing a package, or in tests
+    that change ``sys.path``); returns the plugin device names now registered."""
+    global _plugins_loaded
+    with _LOCK:
+        for name in _PLUGINS:
+            _REGISTRY.pop(name, None)
+        _PLUGINS.clear()
+        _plugins_loaded = False
+        importlib.invalidate_caches()  # the metadata finder caches directory listings
+        _import_all()
+        return sorted(_PLUGINS)
+
+
 def _import_all() -> None:
-    import importlib
-    import pkgutil
+    _import_builtins()
+    _load_plugins()
 
-    from .. import devices as pkg
 
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"{pkg.__name__}.{mod.name}")
+def _import_builtins() -> None:
+    global _builtins_loaded
+    if _builtins_loaded:
+        return
+    with _LOCK:
+        if _builtins_loaded:
+            return
+        _builtins_loaded = True  # first: the built-in modules call register_device while importing
+        from .. import devices as pkg
+
+        try:
+            for mod in pkgutil.iter_modules(pkg.__path__):
+                if not mod.name.startswith("_"):
+                    importlib.import_module(f"{pkg.__name__}.{mod.name}")
+        except BaseException:
+            _builtins_loaded = False
+            raise
+
+
+def _load_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    with _LOCK:
+        if _plugins_loaded:
+            return
+        _plugins_loaded = True
+        try:
+            eps = list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+        except Exception as e:  # broken metadata elsewhere in the environment
+            _plugin_warning(f"could not read the {ENTRY_POINT_GROUP!r} entry points", e)
+            return
+        for ep in sorted(eps, key=lambda e: (e.name, e.value)):
+            _load_plugin(ep)
+
+
+def _plugin_warning(what: str, err: BaseException) -> None:
+    warnings.warn(" ".join(f"spinaptic: {what}: {type(err).__name__}: {err}".split()), DevicePluginWarning,
+                  stacklevel=3)
+
+
+def _current(cls: type[Device]) -> bool:
+    """``cls`` is still its module's registered definition (the module was not re-imported since)."""
+    entry = _BY_MODULE.get(cls.__module__)
+    return entry is not None and entry[0] is sys.modules.get(cls.__module__) and cls in entry[1].values()
+
+
+def _load_plugin(ep: importlib.metadata.EntryPoint) -> None:
+    """Register the devices of one entry point (a module: its ``@register_device`` classes; a `Device`
+    subclass: that class as ``ep.name``), or warn and register none of them."""
+    dist = getattr(ep.dist, "name", None) or "?"
+    key = (dist, ep.name, ep.value)
+    before = set(_REGISTRY)
+    try:
+        obj = ep.load()
+        if isinstance(obj, types.ModuleType):  # decorators ran on import, maybe before this scan
+            found = {n: c for m, (mod, d) in list(_BY_MODULE.items())
+                     if (m == obj.__name__ or m.startswith(obj.__name__ + ".")) and mod is sys.modules.get(m)
+                     for n, c in d.items()}
+        elif isinstance(obj, type) and issubclass(obj, Device):
+            if inspect.isabstract(obj):
+                missing = ", ".join(sorted(obj.__abstractmethods__))
+                raise ConfigError(f"{obj.__qualname__} is abstract (it does not implement {missing})")
+            found = {ep.name: obj}
+        else:
+            raise ConfigError(f"the entry point must name a module or a Device subclass, got {obj!r}")
+        found.update({n: c for n, c in _EP_CACHE.get(key, {}).items() if _current(c)})
+        for n, c in found.items():
+            register_device(n)(c)
+    except Exception as e:
+        for n in set(_REGISTRY) - before:  # all or nothing
+            cls = _REGISTRY.pop(n)
+            _BY_MODULE.get(cls.__module__, (None, {}))[1].pop(n, None)
+        _plugin_warning(f"skipped device plugin {ep.name!r} ({ep.value}, distribution {dist})", e)
+        return
+    provided = {n: _REGISTRY[n] for n in (set(_REGISTRY) - before) | set(found) if not _is_builtin(_REGISTRY[n])}
+    _EP_CACHE[key] = provided
+    for n in provided:
+        _PLUGINS[n] = f"{dist}: {ep.name} = {ep.value}"
 
 
 def iter_chunks(n: int, chunk: int) -> Iterator[slice]:

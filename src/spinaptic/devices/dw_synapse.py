@@ -254,10 +254,14 @@ class DWSynapse(Device):
         n_steps = int(n_on.max()) + model.steps(c.relax_s) if n_on.numel() else 0
         qf, pf = q.reshape(-1), state["phi"].reshape(-1)
         for k in range(int(count.max()) if count.numel() else 0):
+            # only devices still pulsing are integrated: one with count <= k has had all its pulses (and
+            # relaxation) and must not drift with the others' (count 0 = untouched, as the protocol says)
             active = count > k
-            qf, pf, _ = model.run(qf, pf, torch.where(active, cur, torch.zeros_like(cur)), n_steps, n_on=n_on,
-                                  rise_steps=model.steps(c.rise_s), fall_steps=model.steps(c.fall_s),
-                                  temperature_k=c.temperature_k, generator=generator, backend=c.backend)
+            idx = torch.arange(count.numel(), device=q.device) if bool(active.all()) else active.nonzero().squeeze(1)
+            q_k, p_k, _ = model.run(qf[idx], pf[idx], cur[idx], n_steps, n_on=n_on[idx],
+                                    rise_steps=model.steps(c.rise_s), fall_steps=model.steps(c.fall_s),
+                                    temperature_k=c.temperature_k, generator=generator, backend=c.backend)
+            qf, pf = qf.index_copy(0, idx, q_k), pf.index_copy(0, idx, p_k)
         t_eff = (width - 2.0 * (c.rise_s + c.fall_s) / 3.0).clamp_min(0.0) * count.to(q.dtype)
         if pulses.kind == "current":
             energy = cur**2 * c.track.write_resistance_ohm * t_eff
