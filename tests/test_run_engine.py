@@ -16,6 +16,7 @@ from spinaptic.config import ConfigError
 from spinaptic.experiments import experiments, run_experiment
 from spinaptic.experiments.base import VOLATILE_FIELDS, RunContext
 from spinaptic.experiments.checkpoint import CheckpointWarning
+from test_comparisons import assert_rows_honest
 
 SMALL = {"n_trials": 200, "n_currents": 8, "macrospin_trials": 32, "macrospin_currents": 4}
 
@@ -179,3 +180,4 @@ def test_quick_preset_result_is_reproducible(tmp_path, name):
     for f in a["figures"]:
         assert (tmp_path / "a" / f).stat().st_size > 1000
     assert (tmp_path / "a" / "summary.md").exists()
+    assert_rows_honest(a)

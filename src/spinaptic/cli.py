@@ -241,10 +241,11 @@ def run_cmd(name: str, preset: str, seed: int, device: str, out_dir: str | None,
         raise click.BadParameter("must name a directory, got an empty string", param_hint="--out")
     doc = run_experiment(name, preset=preset, seed=seed, device=device, out_dir=out,
                          overrides=_parse_overrides(overrides), resume=not no_resume, quiet=quiet, threads=threads)
-    verdicts = [c["verdict"] for c in doc["comparisons"]]
+    from .experiments.comparison import count_line
+
     resumed = doc["resume"]["resumed_stages"]
     click.echo(f"{name} [{preset}] finished in {doc['wall_time_s']:.1f} s -> {out}/result.json, summary.md, "
-               f"{len(doc['figures'])} figure(s); comparisons: {verdicts.count('pass')} pass, {verdicts.count('short')} short"
+               f"{len(doc['figures'])} figure(s); {count_line(doc['comparisons'])}"
                + (f"; resumed {len(resumed)} stage(s)" if resumed else ""))
 
 

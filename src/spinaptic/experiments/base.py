@@ -29,37 +29,15 @@ from ..config import ConfigError, to_dict
 from ..config_fields import apply_overrides
 from ..fileio import atomic_write_bytes, atomic_write_text
 from .checkpoint import CheckpointStore, compute_backend, source_hash
+from .comparison import VERDICTS, Comparison, calibrated_row, check_row, paper_row, reference_row  # noqa: F401
 from .progress import Progress
 from .rundir import check_out_dir, locked_out_dir
 from .summary import render_summary
 
-VERDICTS = ("pass", "short", "not-comparable", "info")
-
-
-@dataclass
-class Comparison:
-    """One ours-versus-paper row.
-
-    ``verdict`` is "pass" (meets ``target``), "short" (misses it; ``note`` states the gap),
-    "not-comparable" (``note`` says why) or "info" (a number shown beside the paper's, no target).
-    """
-
-    quantity: str
-    paper: Any
-    ours: Any
-    unit: str = ""
-    target: str = ""
-    verdict: str = "info"
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict {self.verdict!r} not in {VERDICTS}")
-
 
 def check(quantity: str, paper: Any, ours: float, ok: bool, *, unit: str = "", target: str = "", gap: str = "") -> Comparison:
-    """A Comparison whose verdict follows ``ok``; when short, ``gap`` (or the numbers) go in the note."""
-    return Comparison(quantity, paper, ours, unit, target, "pass" if ok else "short", "" if ok else (gap or f"ours {ours} vs target {target}"))
+    """Legacy constructor of an unlabelled self-check row (being replaced by `comparison.paper_row` & co.)."""
+    return check_row(quantity, paper, ours, ok, unit=unit, target=target, gap=gap)
 
 
 @dataclass

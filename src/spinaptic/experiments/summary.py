@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from .comparison import KIND_TITLES, KINDS, count_line
+
 
 def _fmt(v: Any) -> str:
     if isinstance(v, float):
@@ -28,15 +30,30 @@ def render_summary(doc: dict[str, Any]) -> str:
         lines += [f"Resumed from checkpoints: {', '.join(resumed)}.", ""]
     comps = doc["comparisons"]
     if comps:
-        n_pass = sum(c["verdict"] == "pass" for c in comps)
-        n_short = sum(c["verdict"] == "short" for c in comps)
-        lines += [f"## Ours vs the paper ({n_pass} pass, {n_short} short)", "",
-                  "| quantity | paper | ours | unit | target | verdict | note |", "|---|---|---|---|---|---|---|"]
-        for c in comps:
-            cells = [c["quantity"], _fmt(c["paper"]), _fmt(c["ours"]), c["unit"], c["target"],
-                     f"**{c['verdict']}**" if c["verdict"] == "short" else c["verdict"], c["note"]]
-            lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
-        lines.append("")
+        lines += [f"**Comparisons: {count_line(comps)}** (only paper and reference rows are reproductions)", ""]
+        for kind in KINDS:
+            rows = [c for c in comps if c.get("kind", "check") == kind]
+            if not rows:
+                continue
+            lines += [f"## {KIND_TITLES[kind]}", ""]
+            if kind == "paper":
+                lines += ["| quantity | paper | ours | unit | target | verdict | source: quote | note |",
+                          "|---|---|---|---|---|---|---|---|"]
+            else:
+                lines += ["| quantity | " + ("reference" if kind == "reference" else "fitted to" if kind == "calibrated"
+                                            else "expected") + " | ours | unit | target | verdict | "
+                          + ("source | " if kind != "check" else "") + "note |",
+                          "|---|---|---|---|---|---|" + ("---|" if kind != "check" else "") + "---|"]
+            for c in rows:
+                verdict = f"**{c['verdict']}**" if c["verdict"] == "short" else c["verdict"]
+                cells = [c["quantity"], _fmt(c["paper"]), _fmt(c["ours"]), c["unit"], c["target"], verdict]
+                if kind == "paper":
+                    cells.append(f"{c['source']}: \"{c['quote']}\"")
+                elif kind != "check":
+                    cells.append(c.get("source", ""))
+                cells.append(c["note"])
+                lines.append("| " + " | ".join(str(x).replace("|", "\\|").replace("\n", " ") for x in cells) + " |")
+            lines.append("")
     if doc["metrics"]:
         lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
         for k, v in doc["metrics"].items():
