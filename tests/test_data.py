@@ -17,9 +17,15 @@ import os
 import pickle
 import shutil
 import struct
+import subprocess
+import sys
 import tarfile
 import threading
+import time
+import tracemalloc
 import warnings
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -252,7 +258,7 @@ def test_idx_roundtrip_gz_and_plain(tmp_path: Path) -> None:
             assert not got.flags.writeable
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=40, deadline=None, derandomize=True)
 @given(
     shape=st.lists(st.integers(0, 5), min_size=1, max_size=3),
     dtype=st.sampled_from([np.uint8, np.int16, np.float32]),
@@ -751,6 +757,14 @@ def test_jpeg_npz_corruption(tmp_path: Path) -> None:
         cifar_mod.decode_jpeg_npz(tmp_path / "lab.npz", "test")
     with pytest.raises(DataError, match="expected 7"):
         cifar_mod.decode_jpeg_npz(npz, "test", expected_n=7)
+    # a blob whose JPEG header claims 65000 x 65000 pixels: Pillow's own bomb error becomes DataError
+    huge = arrays["test_jpeg"].copy()
+    blob = huge[arrays["test_offsets"][1] : arrays["test_offsets"][2]]
+    sof = bytes(blob).index(b"\xff\xc0")  # SOF0: marker, length (2), precision (1), height (2), width (2)
+    blob[sof + 5 : sof + 9] = np.frombuffer((65000).to_bytes(2, "big") * 2, np.uint8)
+    np.savez(tmp_path / "huge.npz", **dict(arrays, test_jpeg=huge))
+    with pytest.raises(DataError, match="test image 1 is not a decodable JPEG .*decompression bomb"):
+        cifar_mod.decode_jpeg_npz(tmp_path / "huge.npz", "test")
 
 
 # ------------------------------------------------------------------------------ real data (done-when)
@@ -824,3 +838,400 @@ def test_status_detects_mismatch_and_missing(monkeypatch: pytest.MonkeyPatch, tm
     assert rows["fashion-mnist"]["checksum"] == "missing" and not rows["fashion-mnist"]["found"]
     assert str(tmp_path / "fashion-mnist") in rows["fashion-mnist"]["detail"]
     assert {r["checksum"] for r in dataset_status(tmp_path, verify=False) if r["found"]} == {"unverified"}
+
+
+# --------------------------------------------------------------------------- hardening: bombs, caps, errors
+
+
+def zeros_deflate(n: int, prefix: bytes = b"", seg: int = 1 << 24) -> bytes:
+    """Raw deflate stream of ``prefix`` + ``n`` zero bytes (n a multiple of seg), built in milliseconds.
+
+    One full-flushed segment of zeros is self-contained, so repeating it is a valid stream: a 2 MB bomb
+    that inflates to 2 GiB without anyone having to compress 2 GiB.
+    """
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    head = c.compress(prefix) + c.flush(zlib.Z_FULL_FLUSH) if prefix else b""
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(bytes(seg)) + c.flush(zlib.Z_FULL_FLUSH)
+    return head + block * (n // seg) + zlib.compressobj(9, zlib.DEFLATED, -15).flush()
+
+
+def gzip_bomb(n: int, prefix: bytes = b"") -> bytes:
+    """A gzip file of ``prefix`` + ``n`` zeros (CRC left 0: a reader must give up long before the trailer)."""
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + zeros_deflate(n, prefix) + struct.pack("<II", 0, n & 0xFFFFFFFF)
+
+
+def zip_bytes(members: list[tuple[str, int, bytes, int, int]]) -> bytes:
+    """A zip archive of (name, method, stored data, CRC-32, declared uncompressed size), written by hand so
+    that methods, sizes and CRCs can be anything (zipfile refuses to write lies)."""
+    out, central = bytearray(), bytearray()
+    for name, method, data, crc, usize in members:
+        nm = name.encode()
+        offset = len(out)
+        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(data), usize, len(nm), 0)
+        out += nm + data
+        central += struct.pack(
+            "<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc, len(data), usize, len(nm), 0, 0, 0,
+            0, 0, offset,
+        )  # fmt: skip
+        central += nm
+    eocd = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(central), len(out), 0)
+    return bytes(out + central + eocd)
+
+
+def npy_header(shape: tuple[int, ...], descr: str = "|u1") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": descr, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+class _Peak:
+    """Wall time and peak traced Python/numpy allocation of a block."""
+
+    def __enter__(self) -> _Peak:
+        tracemalloc.start()
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.seconds = time.perf_counter() - self.t0
+        self.peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+
+
+def test_gzip_bomb_refused_fast_and_small(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """2 MB gzip files inflating to 2 GiB: refused after reading what the IDX header declares (+1 byte)."""
+    header_small = bytes([0, 0, 8, 1]) + struct.pack(">I", 1000)  # says 1000 bytes follow; 2 GiB do
+    header_big = bytes([0, 0, 8, 2]) + struct.pack(">2I", 65536, 65536)  # says 4 GiB follow
+    cases = {
+        "trailing bytes": gzip_bomb(2 << 30, header_small),
+        "more than the limit": gzip_bomb(2 << 30, header_big),
+        "dtype code 0x00": gzip_bomb(2 << 30),  # zeros: not even an IDX header
+    }
+    for i, (msg, blob) in enumerate(cases.items()):
+        assert len(blob) < 3_000_000
+        p = tmp_path / f"bomb{i}-images-idx3-ubyte.gz"
+        p.write_bytes(blob)
+        with _Peak() as peak, pytest.raises(DataError, match=msg) as exc:
+            sd.idx.read_idx_bytes(p)
+        assert str(p) in str(exc.value) and "\n" not in str(exc.value)
+        assert peak.seconds < 1.0 and peak.peak_mb < 20, (msg, peak.seconds, peak.peak_mb)
+    # the generic reader and the checksum stream stop at their cap
+    p = tmp_path / "zeros.gz"
+    p.write_bytes(gzip_bomb(2 << 30))
+    with _Peak() as peak, pytest.raises(DataError, match="more than the limit of 20000000"):
+        sd.idx.read_maybe_gzip(p, max_bytes=20_000_000)
+    assert peak.peak_mb < 60
+    with pytest.raises(DataError, match=r"zeros.gz.*more than the limit of 1000000"):
+        sd.gunzip_sha256(p, max_bytes=1_000_000)
+    # through the loader: the registry-derived cap (2x the split's size) refuses a header that declares
+    # a plausible-looking 1 GiB array before inflating it
+    patch_small_mnist(monkeypatch)
+    folder = tmp_path / "d" / "mnist"
+    make_mnist_dir(folder)
+    hdr = bytes([0, 0, 8, 3]) + struct.pack(">3I", 1_369_000, 28, 28)
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip_bomb(1 << 30, hdr))
+    with _Peak() as peak, pytest.raises(DataError, match=r"t10k-images-idx3-ubyte.gz: .*more than the limit"):
+        load_dataset("mnist", "test", data_dir=tmp_path / "d", download=False)
+    assert peak.seconds < 1.0 and peak.peak_mb < 20
+
+
+def test_idx_sizes_in_python_ints(tmp_path: Path) -> None:
+    """Four dims of 65536 multiply to 2**64, which int64 np.prod wraps to 0 (an empty 'valid' array)."""
+    data = bytes([0, 0, 8, 4]) + struct.pack(">4I", *[65536] * 4)
+    assert int(np.prod([65536] * 4, dtype=np.int64)) == 0  # the overflow the old check relied on
+    with pytest.raises(DataError, match=r"wrap: IDX header declares shape \(65536, 65536, 65536, 65536\), too large"):
+        parse_idx(data, "wrap")
+    p = tmp_path / "wrap-idx4-ubyte"
+    p.write_bytes(data)
+    with pytest.raises(DataError, match=r"wrap-idx4-ubyte: IDX header declares .* too large"):
+        read_idx(p)
+    p3 = tmp_path / "huge-idx3-ubyte"  # 2**48 bytes: representable, refused by the size cap before reading
+    p3.write_bytes(bytes([0, 0, 8, 3]) + struct.pack(">3I", *[65536] * 3))
+    with pytest.raises(DataError, match=r"huge-idx3-ubyte: .*= 281474976710672 bytes, more than the limit"):
+        read_idx(p3)
+    with pytest.raises(DataError, match=r"truncated: header says shape \(65536, 65536, 65536\)"):
+        parse_idx(p3.read_bytes(), "huge")
+    big = bytes([0, 0, 0x0E, 2]) + struct.pack(">2I", 2**32 - 1, 2**32 - 1)  # float64: 2**67 bytes
+    with pytest.raises(DataError, match="too large for any array"):
+        parse_idx(big + b"\0" * 8, "big")
+    zero = bytes([0, 0, 8, 3]) + struct.pack(">3I", 0, 2**32 - 1, 2**32 - 1)  # 0 bytes, but numpy cannot shape it
+    with pytest.raises(DataError, match=r"zero: IDX header declares shape \(0, 4294967295, 4294967295\), too large"):
+        parse_idx(zero, "zero")
+    assert parse_idx(bytes([0, 0, 8, 2]) + struct.pack(">2I", 0, 65536), "ok").shape == (0, 65536)
+    claim = tmp_path / "claim-idx1-ubyte"  # 12 bytes on disk that declare 512 MiB: nothing that size is allocated
+    claim.write_bytes(bytes([0, 0, 8, 1]) + struct.pack(">I", 1 << 29) + b"\0" * 4)
+    with _Peak() as peak, pytest.raises(DataError, match=r"truncated: .*536870920 bytes, file has 12 bytes"):
+        read_idx(claim)
+    assert peak.peak_mb < 20
+
+
+def _npz_member(shape: tuple[int, ...], n_zeros: int, declared: int | None = None, name: str = "x") -> tuple:
+    """A deflated .npy member: ``shape``'s header then ``n_zeros`` zeros; the zip entry declares ``declared``
+    bytes (default: the truth), with the CRC of those declared bytes so that only the sizes can be wrong
+    (left 0 above 32 MiB: such members must be refused long before their end)."""
+    head = npy_header(shape)
+    size = len(head) + n_zeros if declared is None else declared
+    crc = zlib.crc32(bytes(max(0, size - len(head))), zlib.crc32(head[:size])) if size <= 1 << 25 else 0
+    return (f"{name}.npy", zipfile.ZIP_DEFLATED, zeros_deflate(n_zeros, head), crc, size)
+
+
+def _table_members(method: int = zipfile.ZIP_STORED) -> list[tuple]:
+    out = []
+    for k, a in (("g_bins", np.linspace(1, 2, 3)), ("cdf", np.linspace(0, 1, 2)), ("dg_increasing", np.zeros((2, 3))),
+                 ("dg_decreasing", np.zeros((2, 3)))):  # fmt: skip
+        payload = npy_header(a.shape, "<f8") + a.tobytes()
+        out.append((f"{k}.npy", method, payload, zlib.crc32(payload), len(payload)))
+    return out
+
+
+def test_npz_bomb_and_lying_sizes_refused(tmp_path: Path) -> None:
+    from spinaptic.devices.lookup_table import LookupTableError, load_npz
+
+    head_len = len(npy_header((1 << 28,)))
+    cases = {
+        # a 2 GiB array of zeros in 2 MB: consistent sizes, over the per-member cap
+        "more than the limit of 536870912": _npz_member((1 << 31,), 1 << 31),
+        # the zip entry says 10 bytes of data: np.load would still allocate the header's 256 MiB
+        f"zip entry declares {head_len + 10} bytes": _npz_member((1 << 28,), 1 << 24, declared=head_len + 10),
+    }
+    for i, (msg, member) in enumerate(cases.items()):
+        p = tmp_path / f"bomb{i}.npz"
+        p.write_bytes(zip_bytes([member]))
+        assert p.stat().st_size < 3_000_000
+        with _Peak() as peak, pytest.raises(DataError, match=msg) as exc:
+            sd.read_npz(p, ["x"])
+        assert str(p) in str(exc.value)
+        assert peak.seconds < 1.0 and peak.peak_mb < 20, (msg, peak.seconds, peak.peak_mb)
+    # a small header and a matching declared size over a stream that inflates on: read stops at the size
+    (tmp_path / "long.npz").write_bytes(zip_bytes([_npz_member((10,), 1 << 30, declared=len(npy_header((10,))) + 10)]))
+    with _Peak() as peak:
+        assert sd.read_npz(tmp_path / "long.npz")["x"].tolist() == [0] * 10
+    assert peak.seconds < 1.0 and peak.peak_mb < 20
+    table_bomb = [_npz_member((1 << 31,), 1 << 31, name="g_bins"), *_table_members()[1:]]
+    (tmp_path / "table_bomb.npz").write_bytes(zip_bytes(table_bomb))
+    with _Peak() as peak, pytest.raises(LookupTableError, match=r"table_bomb.npz: array 'g_bins': .*more than the limit"):
+        load_npz(tmp_path / "table_bomb.npz")
+    assert peak.seconds < 1.0 and peak.peak_mb < 20
+    # total cap across members
+    (tmp_path / "two.npz").write_bytes(zip_bytes([_npz_member((1 << 24,), 1 << 24, name=k) for k in "ab"]))
+    with pytest.raises(DataError, match="arrays total more than the limit of 20000000"):
+        sd.read_npz(tmp_path / "two.npz", max_total_bytes=20_000_000)
+
+
+def test_npz_unsupported_zip_method_and_garbage(tmp_path: Path) -> None:
+    from spinaptic.devices.lookup_table import LookupTableError, load_npz
+
+    payload = npy_header((3,)) + b"abc"
+    p = tmp_path / "deflate64.npz"
+    p.write_bytes(zip_bytes(_table_members(method=9)))  # 9 = deflate64
+    with pytest.raises(NotImplementedError):  # what np.load lets through
+        with np.load(p) as z:
+            z["g_bins"]
+    with pytest.raises(DataError, match=r"deflate64.npz: array 'g_bins': zip compression method 9 is not supported"):
+        sd.read_npz(p)
+    (tmp_path / "table_ok.npz").write_bytes(zip_bytes(_table_members()))
+    assert load_npz(tmp_path / "table_ok.npz").n_bins == 3  # the hand-made zip is valid once stored
+    with pytest.raises(LookupTableError, match="deflate64.npz: array 'g_bins': zip compression method 9"):
+        load_npz(p)
+    stored = ("x.npy", zipfile.ZIP_STORED, payload, zlib.crc32(payload), len(payload))
+    (tmp_path / "ok.npz").write_bytes(zip_bytes([stored]))
+    assert bytes(sd.read_npz(tmp_path / "ok.npz")["x"]) == b"abc"
+    bad_crc = ("x.npy", zipfile.ZIP_STORED, payload, 1234, len(payload))
+    (tmp_path / "crc.npz").write_bytes(zip_bytes([bad_crc]))
+    with pytest.raises(DataError, match=r"crc.npz: not a readable NPZ file \(BadZipFile: Bad CRC-32"):
+        sd.read_npz(tmp_path / "crc.npz")
+    obj = npy_header((1,), "|O")
+    (tmp_path / "obj.npz").write_bytes(zip_bytes([("x.npy", 0, obj + b"\0" * 8, zlib.crc32(obj + b"\0" * 8),
+                                                   len(obj) + 8)]))  # fmt: skip
+    with pytest.raises(DataError, match="object arrays are not allowed"):
+        sd.read_npz(tmp_path / "obj.npz")
+    # the real reader keeps what np.load gives for honest files (fortran order, byte order, strings)
+    arrs = {"f": np.asfortranarray(np.arange(12.0).reshape(3, 4)), "b": np.arange(5, dtype=">i4"), "s": np.array("é")}
+    np.savez_compressed(tmp_path / "honest.npz", **arrs)
+    got = sd.read_npz(tmp_path / "honest.npz")
+    for k, a in arrs.items():
+        assert got[k].dtype == a.dtype and np.array_equal(got[k], a)
+    assert got["f"].flags.f_contiguous and got["b"].flags.writeable
+
+
+def test_cifar_tar_bomb_capped(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A .tar.gz that inflates forever stops at the stream cap (shrunk here to keep the test fast)."""
+    monkeypatch.setattr(cifar_mod, "_MAX_TAR_BYTES", 10_000_000)
+    info = tarfile.TarInfo("cifar-100-python/junk")
+    info.size = 1 << 30
+    p = tmp_path / "cifar-100-python.tar.gz"
+    p.write_bytes(gzip_bomb(1 << 30, info.tobuf()))
+    with _Peak() as peak, pytest.raises(DataError, match=r"cifar-100-python.tar.gz: archive decompresses to more"):
+        cifar_mod.load_cifar_python(p, "cifar100", "test")
+    assert peak.seconds < 1.0 and peak.peak_mb < 30
+
+
+def test_crafted_numpy_pickles_refused_not_crashing() -> None:
+    """numpy segfaults on an object-array state with a short item list; the unpickler must stop it first."""
+    from numpy._core.multiarray import _reconstruct, scalar
+
+    class State:
+        def __init__(self, state, args=(np.ndarray, (0,), b"b"), fn=_reconstruct) -> None:
+            self.state, self.args, self.fn = state, args, fn
+
+        def __reduce__(self):
+            return (self.fn, self.args, self.state)
+
+    crafted = {
+        "not a plain numeric": State((1, (10,), np.dtype("O"), False, [1, 2])),  # the segfault
+        "'V1' is not a plain numeric": State((1, (2,), np.dtype([("a", "u1")]), False, b"ab")),
+        "has 2 bytes, its shape and dtype need 10": State((1, (10,), np.dtype("u1"), False, b"ab")),
+        "empty numpy.ndarray": State(None, args=(np.ndarray, (1 << 40,), b"b")),
+        "malformed array shape": State((1, (-1,), np.dtype("u1"), False, b"ab")),
+        "scalar data has 1 bytes": State(None, args=(np.dtype("i8"), b"x"), fn=scalar),
+    }
+    for msg, obj in crafted.items():
+        blob = pickle.dumps({b"data": obj}, protocol=2)
+        code = (
+            "import sys; from spinaptic.data import safe_unpickle, DataError\n"
+            "try:\n    safe_unpickle(sys.stdin.buffer.read(), 'crafted')\nexcept DataError as e:\n    print(e)"
+        )
+        if msg == "not a plain numeric":  # in a subprocess: a regression must not take pytest down with it
+            out = subprocess.run([sys.executable, "-c", code], input=blob, capture_output=True, timeout=120)
+            assert out.returncode == 0 and msg in out.stdout.decode(), (out.returncode, out.stderr[-500:])
+            continue
+        with pytest.raises(DataError, match=f"crafted: refusing the pickle: .*{msg}"):
+            safe_unpickle(blob, "crafted")
+    # numpy.ndarray itself is not callable from a pickle (np.ndarray((2**31,), "O") fills 16 GB with None)
+    reduce_ndarray = b"\x80\x02cnumpy\nndarray\nJ\x00\x00\x00\x01\x85X\x01\x00\x00\x00O\x86R."  # 2**24 x "O"
+    with pytest.raises(DataError, match="'_NdarrayToken' object is not callable"):
+        safe_unpickle(reduce_ndarray, "crafted")
+    # CPython's C unpickler sizes its memo by the largest index: these 9 bytes would make it fill 16 GB
+    memo_bomb = b"\x80\x02Nr" + struct.pack("<I", 2**31) + b"."
+    with _Peak() as peak:
+        assert safe_unpickle(memo_bomb, "memo") is None
+    assert peak.seconds < 0.5 and peak.peak_mb < 5
+    plain = safe_unpickle(pickle.dumps({"a": np.arange(3, dtype=">i2"), "b": np.zeros((2, 2), order="F")}))
+    assert type(plain["a"]) is np.ndarray and plain["a"].dtype == np.int16 and plain["a"].tolist() == [0, 1, 2]
+    assert plain["b"].flags.f_contiguous
+
+
+def test_stale_part_removed_fresh_part_kept(http_root, tmp_path: Path) -> None:
+    www, base = http_root
+    payload = os.urandom(10_000)
+    (www / "blob.bin").write_bytes(payload)
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    stale, fresh = cache / ".blob.bin.k1ll3d00.part", cache / ".blob.bin.l1v3l1v3.part"
+    other = cache / ".other.bin.k1ll3d00.part"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"half a download")
+    old = time.time() - 2 * sd.download.STALE_PART_SECONDS
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    download_file([base + "blob.bin"], cache / "blob.bin", sha256=hashlib.sha256(payload).hexdigest(), progress=False)
+    assert leftovers(cache) == sorted([".other.bin.k1ll3d00.part", fresh.name, "blob.bin"])
+
+
+class _TrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Announces 100 kB and sends one byte every 20 ms: never idle long enough for a read timeout."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        try:
+            for _ in range(500):  # bounded: stops by itself within 10 s
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.02)
+        except OSError:  # the client hung up
+            pass
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - signature of the base class
+        pass
+
+
+def test_download_overall_deadline(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TrickleHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/slow.bin"
+        t0 = time.monotonic()
+        with pytest.raises(DataError, match=r"slow.bin: download did not finish within the deadline of 0.5 s"):
+            download_file([url], tmp_path / "c" / "slow.bin", sha256="0" * 64, timeout=5, deadline=0.5, progress=False)
+        assert time.monotonic() - t0 < 3.0
+        assert leftovers(tmp_path / "c") == []
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_status_notes_canonical_and_exit_code(tmp_path: Path) -> None:
+    make_mnist_dir(tmp_path / "mnist")  # right layout, wrong content
+    make_jpeg_npz(tmp_path / "cifar-10" / "cifar10_jpeg.npz")  # a JPEG copy that is not the known one
+    rows = {r["name"]: r for r in dataset_status(tmp_path)}
+    assert rows["mnist"]["canonical"] is False and "not the canonical one" in rows["mnist"]["note"]
+    c10 = rows["cifar10"]
+    assert (c10["checksum"], c10["lossy"], c10["canonical"]) == ("mismatch", True, False)
+    assert "lossy JPEG" in c10["note"] and "cifar-10-python.tar.gz" in c10["note"] and "either" in c10["note"]
+    assert rows["fashion-mnist"]["canonical"] is None and rows["fashion-mnist"]["note"] == ""
+    assert rows["mnist-sample"]["canonical"] is True
+    assert sd.status_exit_code(list(rows.values())) == 1
+    assert sd.status_exit_code([rows["fashion-mnist"], rows["mnist-sample"]]) == 0
+
+
+def test_real_status_exit_code_and_lossy_note() -> None:
+    root = _real_root("mnist")
+    rows = {r["name"]: r for r in dataset_status(root)}
+    tables = sd.lookup_table_status(root)
+    assert sd.status_exit_code(list(rows.values()), tables) == 0
+    if (root / "cifar-10" / "cifar10_jpeg.npz").is_file():
+        c10 = rows["cifar10"]
+        assert (c10["checksum"], c10["canonical"]) == ("ok", False) and "lossy JPEG" in c10["note"]
+    assert rows["mnist"]["canonical"] is True and rows["mnist"]["note"] == ""
+
+
+def test_lookup_table_status(tmp_path: Path) -> None:
+    from spinaptic.devices.lookup_table import LookupTable, save_npz, write_crosssim
+
+    folder = tmp_path / "dwmtj-lookup-tables"
+    g = np.linspace(1e-5, 2e-5, 4)
+    cdf = np.linspace(0, 1, 3)
+    inc = np.tile(np.array([0.0, 1e-7, 2e-7])[:, None], (1, 4))
+    table = LookupTable(g, cdf, inc, -inc[::-1])
+    save_npz(table, folder / "dwmtj_stt_300K.npz")  # a known name with other content
+    save_npz(table, folder / "dwmtj_sot_77K.npz")  # an unknown one
+    write_crosssim(table, tmp_path / "lookup_tables" / "DWMTJ_SOT" / "300K")
+    (folder / "dwmtj_stt_0K.npz").write_bytes(b"garbage")
+    rows = {r["name"]: r for r in sd.lookup_table_status(tmp_path)}
+    assert set(rows) == {"dwmtj_stt_300K", "dwmtj_sot_77K", "dwmtj_stt_0K", "DWMTJ_SOT/300K"}
+    r = rows["dwmtj_stt_300K"]
+    assert (r["kind"], r["temperature_k"], r["form"], r["source"]) == ("stt", 300.0, "npz", "argument")
+    assert (r["instances"], r["bins"], r["cdf_points"], r["checksum"]) == (1, 4, 3, "mismatch")
+    assert rows["dwmtj_sot_77K"]["checksum"] == "unverified"
+    assert rows["dwmtj_stt_0K"]["checksum"] == "mismatch" and "not a readable" in rows["dwmtj_stt_0K"]["detail"]
+    tree = rows["DWMTJ_SOT/300K"]
+    assert (tree["form"], tree["instances"], tree["kind"]) == ("crosssim-dir", 1, "sot")
+    assert sd.status_exit_code(list(rows.values())) == 1
+    assert sd.lookup_table_status(tmp_path / "empty") == []
+
+
+def test_real_lookup_tables_listed() -> None:
+    root = _real_root("dwmtj-lookup-tables")
+    rows = [r for r in sd.lookup_table_status(root) if r["source"] == "argument"]
+    npz = {r["name"]: r for r in rows if r["form"] == "npz"}
+    assert set(npz) == {f"dwmtj_{k}_{t}K" for k in ("stt", "sot") for t in (0, 300, 400)}
+    assert all(r["checksum"] == "ok" and r["bins"] == 501 and r["cdf_points"] == 501 for r in npz.values())
+    assert npz["dwmtj_sot_300K"]["instances"] == 20
+    text = [r for r in rows if r["form"] == "crosssim-text"]
+    assert len(text) == 2 and all(r["checksum"] == "ok" for r in text)
+
+
+def test_numba_cache_dir_default(tmp_path: Path) -> None:
+    code = "import os, spinaptic; print(os.environ['NUMBA_CACHE_DIR'])"
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(tmp_path / "xdg" / "spinaptic" / "numba")
+    env["NUMBA_CACHE_DIR"] = str(tmp_path / "mine")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == str(tmp_path / "mine")

@@ -95,7 +95,7 @@ def test_run_experiment_writes_schema_atomically(tmp_path):
     assert on_disk["config"]["n_trials"] == 200
     assert all(c["verdict"] in ("pass", "short", "not-comparable", "info") for c in on_disk["comparisons"])
     assert doc["seed"] == 3
-    assert "| quantity | paper | ours |" in (tmp_path / "summary.md").read_text()
+    assert "**Comparisons: " in (tmp_path / "summary.md").read_text()
     assert not list(tmp_path.glob(".*.tmp"))
 
 

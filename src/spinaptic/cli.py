@@ -72,7 +72,8 @@ def main(ctx: click.Context, debug: bool) -> None:
     Every run writes result.json (one schema for all experiments), PNG figures and summary.md
     (our numbers beside the paper's) into its output directory, and resumes from its checkpoints
     when run again with the same command. Datasets are looked up in --data-dir / $SPINAPTIC_DATA /
-    the user cache / /usr/share/datasets and downloaded (checksummed) only when found nowhere.
+    the user cache / /usr/share/datasets and downloaded (checksummed) only when found nowhere
+    ($SPINAPTIC_OFFLINE=1: never).
     """
     ctx.ensure_object(dict)["debug"] = debug
 
@@ -165,22 +166,34 @@ def describe_cmd(name: str) -> None:
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, help="Directory searched first.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def data_cmd(data_dir: Path | None, as_json: bool) -> None:
-    """Show where each dataset was found and whether its checksums match (exit 1 on a mismatch)."""
-    from .data import dataset_status
+    """Show where each dataset and DW-MTJ lookup table was found and whether its checksum matches.
+
+    Exits 1 when a copy's checksum does not match the canonical data (a known non-canonical copy, such as the
+    shared lossy CIFAR-10, is named as such but does not fail).
+    """
+    from .data import dataset_status, lookup_table_status, status_exit_code
 
     rows = dataset_status(data_dir)
+    tables = lookup_table_status(data_dir)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, default=str))
+        click.echo(json.dumps({"datasets": rows, "lookup_tables": tables}, indent=2, default=str))
     else:
+        click.echo("Datasets:")
         for r in rows:
-            click.echo(f"{r.get('name', '?'):<16} {r.get('checksum', '-'):<11} {r.get('source', '-'):<14} "
+            click.echo(f"  {r.get('name', '?'):<16} {r.get('checksum', '-'):<11} {r.get('source', '-'):<14} "
                        f"{r.get('path') or 'missing'}")
-            if r.get("checksum") == "mismatch":
-                click.echo(f"{'':<16} ^ {r.get('note') or r.get('detail') or 'not the canonical copy'}")
-    bad = [r["name"] for r in rows if r.get("checksum") == "mismatch"]
-    if bad:
-        click.echo(f"Error: checksum mismatch for {', '.join(bad)} (not the canonical copy)", err=True)
-        sys.exit(1)
+            if r.get("note"):
+                click.echo(f"  {'':<16} note: {r['note']}")
+        click.echo("\nDW-MTJ lookup tables (paper 003):")
+        if not tables:
+            click.echo("  none found")
+        for t in tables:
+            click.echo(f"  {t.get('name', '?'):<24} {t.get('checksum', '-'):<11} {t.get('form', '-'):<14} {t.get('path')}")
+    code = status_exit_code(rows, tables)
+    if code:
+        bad = [r.get("name", "?") for r in [*rows, *tables] if r.get("checksum") == "mismatch"]
+        click.echo(f"Error: checksum mismatch for {', '.join(bad)}: not the canonical copy", err=True)
+        sys.exit(code)
 
 
 def _parse_overrides(items: tuple[str, ...]) -> dict[str, str]:

@@ -2,8 +2,14 @@
 
 The original ``cifar-10-batches-py`` / ``cifar-100-python`` files are Python-2 pickles. Unpickling runs
 whatever callables a pickle names, so they are read only through :class:`RestrictedUnpickler`, which
-admits just the numpy internals needed to rebuild plain arrays (and the latin-1 ``_codecs.encode`` that
-protocol-2 pickles use for bytes) and refuses every other global with DataError.
+admits just stand-ins for the numpy internals needed to rebuild plain arrays (and the latin-1
+``_codecs.encode`` that protocol-2 pickles use for bytes) and refuses every other global with DataError.
+The stand-ins check the state a pickle hands to numpy (plain numeric/string dtype, shape, exact byte
+count) before numpy sees it: numpy itself crashes (segfault) on, e.g., an object-dtype array state whose
+item list is too short, and ``numpy.ndarray`` is an inert token (callable, it would allocate any shape).
+The unpickler is CPython's pure-Python one (about 15 % slower on a CIFAR batch): the C unpickler sizes its
+memo table by the largest memo index in the pickle, so 9 bytes can make it fill 4 GB of RAM.
+Archives are read as a stream with caps on member and total decompressed size.
 
 The JPEG copy (``cifar10_jpeg.npz``: JPEG blobs + offsets, no pickle) is decoded with Pillow once and the
 decoded arrays are cached as ``.npz`` in the user cache directory; it is lossy, and says so with a
@@ -12,31 +18,33 @@ decoded arrays are cached as ``.npz`` in the user cache directory; it is lossy, 
 
 from __future__ import annotations
 
+import bz2
 import codecs
 import functools
+import gzip
 import hashlib
 import io
+import lzma
+import math
 import os
 import pickle
 import tarfile
 import warnings
-import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 from .download import atomic_write
 from .idx import DataError
+from .npz import read_npz
 
 try:  # numpy >= 2 (numpy 1.26 also ships the numpy._core alias)
     from numpy._core import multiarray as _multiarray
-    from numpy._core import numeric as _numeric
 except ImportError:  # pragma: no cover - older numpy
     from numpy.core import multiarray as _multiarray  # type: ignore[no-redef]
-    from numpy.core import numeric as _numeric  # type: ignore[no-redef]
 
 __all__ = [
     "CIFAR10_TRAIN_BATCHES",
@@ -53,7 +61,14 @@ __all__ = [
 CIFAR10_TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
 CIFAR10_TEST_BATCH = "test_batch"
 _IMAGE_BYTES = 3 * 32 * 32
-_MAX_MEMBER_BYTES = 1 << 30
+#: Largest CIFAR batch file read (the CIFAR-100 train pickle, the largest, is 155 MB).
+_MAX_MEMBER_BYTES = 512 << 20
+#: Largest decompressed tar stream scanned for the batches (both CIFAR archives are about 185 MB).
+_MAX_TAR_BYTES = 1 << 30
+#: Most images decoded from one split of a JPEG npz (CIFAR-10's largest has 50,000): 805 MB decoded.
+_MAX_JPEG_IMAGES = 1 << 18
+#: dtype kinds a pickled array may have: bool, integers, floats, complex, bytes and str (no objects, records).
+_PLAIN_KINDS = "biufcSU"
 
 
 class LossyDataWarning(UserWarning):
@@ -67,24 +82,122 @@ def _latin1_encode(obj: str, encoding: str = "utf-8", errors: str = "strict") ->
     return codecs.encode(obj, "latin1", errors)
 
 
-#: (module, name) a pickle may reference -> the object used for it. Old ``numpy.core`` spellings (Python-2
-#: era CIFAR files, numpy 1.x pickles) are mapped to the numpy 2 objects without importing the shim.
+class _Refused(DataError):
+    """A pickle hands a numpy stand-in something other than a plain array; safe_unpickle adds the file name."""
+
+
+class _PickledDtype:
+    """Stand-in for ``numpy.dtype`` in a pickle: only a plain dtype code and a byte order are taken.
+
+    The pickled dtype state (fields, subarray, element size, flags) never reaches numpy: the dtype is
+    rebuilt from its code, so a crafted state cannot yield an inconsistent descriptor.
+    """
+
+    def __init__(self, code: Any, align: Any = False, copy: Any = False) -> None:
+        if isinstance(code, bytes):
+            code = code.decode("latin1")
+        if not isinstance(code, str):
+            raise _Refused(f"pickled dtype must be given by a type code, got {type(code).__name__}")
+        d = np.dtype(code)
+        if d.kind not in _PLAIN_KINDS or d.names is not None or d.subdtype is not None:
+            raise _Refused(f"pickled dtype {code!r} is not a plain numeric or string type")
+        self.dtype = d
+
+    def __setstate__(self, state: Any) -> None:
+        endian = state[1] if isinstance(state, tuple) and len(state) >= 2 else None
+        if isinstance(endian, bytes):  # Python-2 pickles loaded with encoding="bytes"
+            endian = endian.decode("latin1")
+        if endian not in ("<", ">", "|", "="):
+            raise _Refused("malformed pickled dtype state")
+        if any(x is not None for x in state[2:5]):  # subarray, names, fields
+            raise _Refused("pickled dtype has fields or a subarray; only plain dtypes are allowed")
+        if endian in "<>":
+            self.dtype = self.dtype.newbyteorder(endian)
+
+
+def _dtype_of(d: Any) -> np.dtype:
+    if not isinstance(d, _PickledDtype):
+        raise _Refused(f"expected a pickled dtype, got {type(d).__name__}")
+    return d.dtype
+
+
+def _raw_bytes(raw: Any, n: int, what: str) -> bytes | bytearray:
+    if isinstance(raw, str):  # pickles loaded with encoding="latin1" give the bytes as str
+        raw = raw.encode("latin1")
+    if not isinstance(raw, bytes | bytearray):
+        raise _Refused(f"{what} data must be bytes, got {type(raw).__name__}")
+    if len(raw) != n:
+        raise _Refused(f"{what} data has {len(raw)} bytes, its shape and dtype need {n}")
+    return raw
+
+
+def _check_shape(shape: Any) -> tuple[int, ...]:
+    if not isinstance(shape, tuple) or not all(type(d) is int and d >= 0 for d in shape) or len(shape) > 32:
+        raise _Refused(f"malformed array shape {shape!r}")
+    return shape
+
+
+class _PickledArray(np.ndarray):
+    """What ``numpy ... _reconstruct`` yields in a pickle: an ndarray whose ``__setstate__`` checks the state
+    (plain dtype, shape, byte count equal to shape x itemsize) before numpy's own runs."""
+
+    def __setstate__(self, state: Any) -> None:
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise _Refused("malformed pickled array state")
+        version, shape, dtype, fortran, raw = state if len(state) == 5 else (1, *state)
+        shape, dt = _check_shape(shape), _dtype_of(dtype)
+        raw = _raw_bytes(raw, math.prod(shape) * dt.itemsize, "pickled array")
+        super().__setstate__((version, shape, dt, bool(fortran), raw))
+
+
+class _NdarrayToken:
+    """What ``numpy.ndarray`` stands for in a pickle: only an argument of ``_reconstruct``, not callable."""
+
+    __slots__ = ()
+
+
+_NDARRAY = _NdarrayToken()
+
+
+def _reconstruct(subtype: Any, shape: Any, code: Any) -> np.ndarray:
+    if subtype is not _NDARRAY or math.prod(_check_shape(shape)) != 0:
+        raise _Refused("pickled array must be reconstructed as an empty numpy.ndarray")
+    return np.ndarray.__new__(_PickledArray, (0,), np.uint8)
+
+
+def _scalar(dtype: Any, raw: Any = None) -> Any:
+    dt = _dtype_of(dtype)
+    return _multiarray.scalar(dt, _raw_bytes(raw, dt.itemsize, "pickled scalar"))
+
+
+def _frombuffer(buf: Any, dtype: Any, shape: Any, order: Any) -> np.ndarray:
+    shape, dt = _check_shape(shape), _dtype_of(dtype)
+    if order not in ("C", "F"):
+        raise _Refused(f"malformed array order {order!r}")
+    return np.frombuffer(_raw_bytes(buf, math.prod(shape) * dt.itemsize, "pickled array"), dt).reshape(
+        shape, order=order
+    )
+
+
+#: (module, name) a pickle may reference -> the stand-in used for it. Old ``numpy.core`` spellings (Python-2
+#: era CIFAR files, numpy 1.x pickles) are accepted alike.
 _ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
-    ("numpy", "ndarray"): np.ndarray,
-    ("numpy", "dtype"): np.dtype,
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy", "dtype"): _PickledDtype,
     ("_codecs", "encode"): _latin1_encode,
 }
 for _mod in ("numpy._core", "numpy.core"):
-    _ALLOWED_GLOBALS[(f"{_mod}.multiarray", "_reconstruct")] = _multiarray._reconstruct
-    _ALLOWED_GLOBALS[(f"{_mod}.multiarray", "scalar")] = _multiarray.scalar
-    _ALLOWED_GLOBALS[(f"{_mod}.numeric", "_frombuffer")] = _numeric._frombuffer
+    _ALLOWED_GLOBALS[(f"{_mod}.multiarray", "_reconstruct")] = _reconstruct
+    _ALLOWED_GLOBALS[(f"{_mod}.multiarray", "scalar")] = _scalar
+    _ALLOWED_GLOBALS[(f"{_mod}.numeric", "_frombuffer")] = _frombuffer
 
 
-class RestrictedUnpickler(pickle.Unpickler):
+class RestrictedUnpickler(pickle._Unpickler):
     """Unpickler that can rebuild only dicts/lists/tuples/str/bytes/numbers and plain numpy arrays.
 
     Any other global (``os.system``, ``builtins.eval``, arbitrary classes...) raises DataError, so a
-    malicious or unexpected file cannot run code. Persistent ids are refused too.
+    malicious or unexpected file cannot run code. Persistent ids are refused too. Built on the pure-Python
+    unpickler, whose memo is a dict (see the module docstring).
     """
 
     def __init__(self, file: io.BufferedIOBase, *, name: str = "<pickle>", encoding: str = "bytes") -> None:
@@ -104,14 +217,26 @@ class RestrictedUnpickler(pickle.Unpickler):
         raise DataError(f"{self._name}: pickle uses persistent ids, which are not allowed")
 
 
+def _plain(obj: Any) -> Any:
+    return obj.view(np.ndarray) if isinstance(obj, _PickledArray) else obj
+
+
 def safe_unpickle(data: bytes, name: str = "<pickle>") -> Any:
-    """Unpickle ``data`` with :class:`RestrictedUnpickler` (``encoding="bytes"``, as for Python-2 files)."""
+    """Unpickle ``data`` with :class:`RestrictedUnpickler` (``encoding="bytes"``, as for Python-2 files).
+
+    Arrays at the top level or in a top-level dict come back as plain ``np.ndarray``.
+    """
     try:
-        return RestrictedUnpickler(io.BytesIO(data), name=name).load()
+        obj = RestrictedUnpickler(io.BytesIO(data), name=name).load()
+    except _Refused as e:
+        raise DataError(f"{name}: refusing the pickle: {e}") from None
     except DataError:
         raise
     except Exception as e:  # truncated/corrupt pickles raise a zoo of exception types
-        raise DataError(f"{name}: corrupt or truncated pickle ({type(e).__name__}: {e})") from e
+        raise DataError(f"{name}: corrupt or truncated pickle ({type(e).__name__}: {e})") from None
+    if isinstance(obj, dict):
+        return {k: _plain(v) for k, v in obj.items()}
+    return _plain(obj)
 
 
 def _str_keys(obj: Any, name: str) -> dict[str, Any]:
@@ -180,30 +305,84 @@ def _read_members(source: Path, top: str, members: Sequence[str]) -> dict[str, b
         for m in members:
             p = source / m
             try:
-                out[m] = p.read_bytes()
+                with open(p, "rb") as f:
+                    out[m] = f.read(_MAX_MEMBER_BYTES + 1)
             except OSError as e:
                 raise DataError(f"cannot read CIFAR file {p}: {e}") from e
+            if len(out[m]) > _MAX_MEMBER_BYTES:
+                raise DataError(f"{p}: larger than the limit of {_MAX_MEMBER_BYTES} bytes for a CIFAR batch")
         return out
     wanted = {f"{top}/{m}": m for m in members}
     try:
-        with tarfile.open(source, "r|*") as tar:
-            for info in tar:
-                m = wanted.get(info.name.lstrip("./"))
-                if m is None:
-                    continue
-                if not info.isfile() or info.size > _MAX_MEMBER_BYTES:
-                    raise DataError(f"{source}: member {info.name} is not a regular file of sane size")
-                f = tar.extractfile(info)
-                assert f is not None
-                out[m] = f.read()
-                if len(out[m]) != info.size:
-                    raise DataError(f"{source}: member {info.name} is truncated")
-    except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+        with open(source, "rb") as raw, _decompressed(raw) as stream:
+            capped = _CappedReader(stream, _MAX_TAR_BYTES, source)
+            with tarfile.open(fileobj=capped, mode="r|") as tar:  # type: ignore[call-overload]
+                for info in tar:
+                    m = wanted.get(info.name.lstrip("./"))
+                    if m is None:
+                        continue
+                    if not info.isfile() or info.size > _MAX_MEMBER_BYTES:
+                        raise DataError(f"{source}: member {info.name} is not a regular file of sane size")
+                    f = tar.extractfile(info)
+                    assert f is not None
+                    out[m] = f.read()
+                    if len(out[m]) != info.size:
+                        raise DataError(f"{source}: member {info.name} is truncated")
+                    if len(out) == len(members):
+                        break  # all found: do not inflate the rest
+    except (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError) as e:
         raise DataError(f"{source}: corrupt or truncated archive ({e})") from e
     missing = [f"{top}/{m}" for m in members if m not in out]
     if missing:
         raise DataError(f"{source}: archive lacks {', '.join(missing)}")
     return out
+
+
+class _CappedReader(io.RawIOBase):
+    """Read-only view of a (decompressed) stream that raises DataError past ``limit`` bytes."""
+
+    def __init__(self, stream: IO[bytes], limit: int, name: Path) -> None:
+        self._stream, self._limit, self._name, self._n = stream, limit, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        data = self._stream.read(min(len(b), self._limit + 1 - self._n))
+        self._n += len(data)
+        if self._n > self._limit:
+            raise DataError(
+                f"{self._name}: archive decompresses to more than the limit of {self._limit} bytes "
+                "(corrupt file or decompression bomb)"
+            )
+        b[: len(data)] = data
+        return len(data)
+
+
+def _decompressed(raw: IO[bytes]) -> IO[bytes]:
+    """``raw`` wrapped in the decompressor its magic bytes name (gzip, bzip2, xz), or as it is."""
+    head = raw.read(6)
+    raw.seek(0)
+    if head[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw)
+    if head[:3] == b"BZh":
+        return bz2.BZ2File(raw)
+    if head == b"\xfd7zXZ\x00":
+        return lzma.LZMAFile(raw)
+    return io.BufferedReader(_Unclosed(raw))
+
+
+class _Unclosed(io.RawIOBase):
+    """Pass-through of a plain file that leaves closing to its owner."""
+
+    def __init__(self, f: IO[bytes]) -> None:
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        return self._f.readinto(b)
 
 
 def _cifar_layout(kind: str, split: str) -> tuple[str, tuple[str, ...], dict[str, int]]:
@@ -288,18 +467,12 @@ def decode_jpeg_npz(
     """
     from PIL import Image, UnidentifiedImageError
 
+    bad_image = (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError)
+
     p = Path(path)
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            keys = (f"{split}_jpeg", f"{split}_offsets", f"y_{split}")
-            missing = [k for k in keys if k not in z.files]
-            if missing:
-                raise DataError(f"{p}: JPEG npz lacks {', '.join(missing)} (has {', '.join(z.files)})")
-            blob, offsets, y = (z[k] for k in keys)
-    except DataError:
-        raise
-    except (OSError, ValueError, zlib.error, EOFError, zipfile.BadZipFile) as e:
-        raise DataError(f"{p}: cannot read JPEG npz ({e})") from e
+    keys = (f"{split}_jpeg", f"{split}_offsets", f"y_{split}")
+    arrays = read_npz(p, keys, what="CIFAR-10 JPEG npz")
+    blob, offsets, y = (arrays[k] for k in keys)
     n = y.shape[0]
     if blob.dtype != np.uint8 or blob.ndim != 1 or offsets.shape != (n + 1,) or y.ndim != 1:
         raise DataError(
@@ -314,6 +487,8 @@ def decode_jpeg_npz(
     if not np.issubdtype(y.dtype, np.integer) or (n and (y.min() < 0 or y.max() >= n_classes)):
         raise DataError(f"{p}: y_{split} must hold integer labels in 0..{n_classes - 1}")
     count = n if limit is None else min(n, limit)
+    if count > _MAX_JPEG_IMAGES:
+        raise DataError(f"{p}: {split} split has {count} images, more than the limit of {_MAX_JPEG_IMAGES}")
     out = np.empty((count, 32, 32, 3), dtype=np.uint8)
     for i in range(count):
         data = blob[offsets[i] : offsets[i + 1]].tobytes()
@@ -322,7 +497,9 @@ def decode_jpeg_npz(
                 if im.size != (32, 32):
                     raise DataError(f"{p}: {split} image {i} is {im.size[0]}x{im.size[1]}, expected 32x32")
                 out[i] = np.asarray(im.convert("RGB"))
-        except (UnidentifiedImageError, OSError, SyntaxError) as e:
+        except DataError:
+            raise
+        except bad_image as e:  # Pillow refuses a header claiming billions of pixels before decoding
             raise DataError(f"{p}: {split} image {i} is not a decodable JPEG ({e})") from e
         if progress is not None and i % 1000 == 0:
             progress(i)
@@ -341,10 +518,10 @@ def _decode_cache_path(cache_dir: Path, source: Path, split: str) -> Path:
 
 def _read_decoded(path: Path, n: int | None) -> tuple[np.ndarray, np.ndarray] | None:
     try:
-        with np.load(path, allow_pickle=False) as z:
-            x, y = z["x"], z["y"]
-    except (OSError, KeyError, ValueError, EOFError, zlib.error, zipfile.BadZipFile):
+        arrays = read_npz(path, ("x", "y"))
+    except DataError:
         return None
+    x, y = arrays["x"], arrays["y"]
     ok = x.dtype == np.uint8 and x.ndim == 4 and x.shape[1:] == (3, 32, 32) and y.shape == (x.shape[0],)
     if not ok or (n is not None and x.shape[0] != n):
         return None

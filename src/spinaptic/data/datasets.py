@@ -4,13 +4,17 @@ Where a dataset is looked for, in order (each root holds the dataset in a subfol
 
 1. the ``data_dir`` argument,
 2. the ``SPINAPTIC_DATA`` environment variable (several roots may be joined with ``os.pathsep``),
-3. the user cache, ``$XDG_CACHE_HOME/spinaptic`` or ``~/.cache/spinaptic``,
+3. the user cache, ``platformdirs.user_cache_dir("spinaptic")`` (on Linux ``$XDG_CACHE_HOME/spinaptic`` or
+   ``~/.cache/spinaptic``),
 4. system folders: ``/usr/share/datasets`` (Debian's ``dataset-fashion-mnist`` installs there),
 5. a SHA-256-verified download into the user cache (``download=True``).
 
 For CIFAR-10 a genuine copy (``cifar-10-batches-py`` or the ``.tar.gz``) anywhere beats the lossy JPEG copy
 (``cifar-10/cifar10_jpeg.npz``). ``mnist`` never silently becomes the embedded 1,500-image sample: that is
 its own dataset, ``mnist-sample`` (or ask for it with ``fallback_to_sample=True``).
+
+IDX files are read with a decompressed-size cap derived from the registry (twice the exact size the split
+implies, plus 4 KiB), so a corrupt or hostile file is refused before it can inflate.
 """
 
 from __future__ import annotations
@@ -19,21 +23,23 @@ import dataclasses
 import functools
 import hashlib
 import importlib.resources
+import math
 import os
 import warnings
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import platformdirs
 import torch
 
 from ..config import ConfigError, check_choice, check_int
 from .cifar import LossyDataWarning, load_cifar10_jpeg, load_cifar_python, lossy_message
 from .download import download_file, file_md5, file_sha256, gunzip_sha256
 from .idx import DataError, read_idx
+from .npz import read_npz
 
 __all__ = [
     "DataFile",
@@ -55,6 +61,7 @@ __all__ = [
     "load_mnist_sample",
     "sample_path",
     "search_roots",
+    "status_exit_code",
     "user_cache_dir",
 ]
 
@@ -303,10 +310,13 @@ def get_info(name: str) -> DatasetInfo:
 
 
 def user_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/spinaptic`` if XDG_CACHE_HOME is an absolute path, else ``~/.cache/spinaptic``."""
-    xdg = os.environ.get("XDG_CACHE_HOME", "")
-    base = Path(xdg) if xdg and os.path.isabs(xdg) else Path.home() / ".cache"
-    return base / "spinaptic"
+    """The per-user cache folder, ``platformdirs.user_cache_dir("spinaptic")``, read at every call.
+
+    On Linux that is ``$XDG_CACHE_HOME/spinaptic``, or ``~/.cache/spinaptic`` when XDG_CACHE_HOME is unset or
+    (as the XDG spec says to ignore it) relative.
+    """
+    p = Path(platformdirs.user_cache_dir("spinaptic", appauthor=False))
+    return p if p.is_absolute() else Path.home() / ".cache" / "spinaptic"
 
 
 def search_roots(data_dir: str | os.PathLike[str] | None = None) -> list[tuple[str, Path]]:
@@ -450,9 +460,10 @@ def _download(info: DatasetInfo, notes: list[str], progress: bool | None) -> Loc
         if info.kind == "idx" and (dest.is_file() or (folder / f.name.removesuffix(".gz")).is_file()):
             continue  # keep files already present from an earlier, partial download
         payload = "gunzip" if f.payload == "gunzip" else "file"
+        cap = {"max_payload_bytes": _idx_cap(info, f.name)} if info.kind == "idx" else {}
         try:
             download_file(
-                [u + f.name for u in info.urls], dest, sha256=f.sha256, payload=payload, progress=progress
+                [u + f.name for u in info.urls], dest, sha256=f.sha256, payload=payload, progress=progress, **cap
             )
         except DataError as e:
             raise _not_found(info, notes, download_error=str(e)) from e
@@ -465,6 +476,13 @@ def _download(info: DatasetInfo, notes: list[str], progress: bool | None) -> Loc
 # ----------------------------------------------------------------------------------------------- loading
 
 
+def _idx_cap(info: DatasetInfo, fname: str) -> int:
+    """Decompressed-size cap of a registry IDX file: twice the size its split implies, plus 4 KiB."""
+    n = info.n_train if fname.startswith("train") else info.n_test
+    exact = 16 + n * math.prod(info.shape[1:]) if "images" in fname else 8 + n
+    return 2 * exact + 4096
+
+
 def _load_arrays(
     info: DatasetInfo, loc: Location, split: str, label_key: str | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -472,9 +490,10 @@ def _load_arrays(
     n = info.n(split)
     if loc.form == "idx":
         prefix = "train" if split == "train" else "t10k"
-        ip, lp = loc.file(f"{prefix}-images-idx3-ubyte.gz"), loc.file(f"{prefix}-labels-idx1-ubyte.gz")
-        images = read_idx(ip, ndim=3, dtype=np.uint8)
-        labels = read_idx(lp, ndim=1, dtype=np.uint8)
+        iname, lname = f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz"
+        ip, lp = loc.file(iname), loc.file(lname)
+        images = read_idx(ip, ndim=3, dtype=np.uint8, max_bytes=_idx_cap(info, iname))
+        labels = read_idx(lp, ndim=1, dtype=np.uint8, max_bytes=_idx_cap(info, lname))
         if images.shape[0] != labels.shape[0]:
             raise DataError(f"{ip} has {images.shape[0]} images but {lp} has {labels.shape[0]} labels")
         if images.shape != (n, *info.shape[1:]):
@@ -498,10 +517,10 @@ def _load_arrays(
 @functools.lru_cache(maxsize=4)
 def _load_sample(path: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     try:
-        with np.load(path, allow_pickle=False) as z:
-            x, y = z[f"x_{split}"], z[f"y_{split}"]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as e:
-        raise DataError(f"{path}: cannot read the embedded MNIST sample ({e})") from e
+        z = read_npz(path, (f"x_{split}", f"y_{split}"), what="MNIST sample npz")
+    except DataError as e:
+        raise DataError(f"cannot read the embedded MNIST sample: {e}") from None
+    x, y = z[f"x_{split}"], z[f"y_{split}"]
     if x.dtype != np.uint8 or y.shape != (x.shape[0],) or (y.size and y.max() >= 10):
         raise DataError(f"{path}: malformed {split} arrays in the embedded MNIST sample")
     y = y.astype(np.int64)
@@ -573,6 +592,11 @@ def _to_tensors(
     return images, labels
 
 
+def offline() -> bool:
+    """True when ``$SPINAPTIC_OFFLINE`` is set to 1/true/yes: datasets are never downloaded."""
+    return os.environ.get("SPINAPTIC_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def load_dataset(
     name: str,
     split: str = "train",
@@ -595,7 +619,7 @@ def load_dataset(
     channel with the mean/std of the full train split of the same copy; "raw" uint8 0-255.
     ``subset=n`` keeps the first n images, or a seeded random n (kept in dataset order) if ``generator``
     is given. ``label_mode`` picks CIFAR-100's "fine" (default) or "coarse" labels. With
-    ``download=False`` a missing dataset raises DataError listing every place searched, unless
+    ``download=False`` (or ``$SPINAPTIC_OFFLINE=1``) a missing dataset raises DataError listing every place searched, unless
     ``fallback_to_sample`` (MNIST only), which returns the embedded sample with a SampleFallbackWarning.
     """
     info = get_info(name)
@@ -613,7 +637,7 @@ def load_dataset(
 
     loc, notes = _search(info, data_dir)
     if loc is None:
-        if download and info.urls:
+        if download and info.urls and not offline():
             loc = _download(info, notes, progress)
         elif fallback_to_sample:
             warnings.warn(
@@ -669,9 +693,10 @@ def load_mnist_sample(split: str = "train", **kwargs: Any) -> tuple[torch.Tensor
 def sample_arrays_sha256(path: str | os.PathLike[str]) -> str:
     """SHA-256 over x_train, y_train, x_test, y_test of a sample npz (zip bytes carry timestamps)."""
     h = hashlib.sha256()
-    with np.load(path, allow_pickle=False) as z:
-        for k in ("x_train", "y_train", "x_test", "y_test"):
-            h.update(np.ascontiguousarray(z[k]).tobytes())
+    keys = ("x_train", "y_train", "x_test", "y_test")
+    z = read_npz(path, keys, what="MNIST sample npz")
+    for k in keys:
+        h.update(np.ascontiguousarray(z[k]).tobytes())
     return h.hexdigest()
 
 
@@ -682,7 +707,7 @@ def _verify(info: DatasetInfo, loc: Location) -> tuple[str, str]:
             bad = []
             for f in info.files:
                 p = loc.file(f.name)
-                if gunzip_sha256(p) != f.sha256:
+                if gunzip_sha256(p, max_bytes=_idx_cap(info, f.name)) != f.sha256:
                     bad.append(p.name)
             if bad:
                 return "mismatch", f"SHA-256 of decompressed content differs for {', '.join(bad)}"
@@ -712,14 +737,35 @@ def _verify(info: DatasetInfo, loc: Location) -> tuple[str, str]:
     return "unverified", ""
 
 
+def _canonical_note(info: DatasetInfo, loc: Location, status: str, detail: str) -> tuple[bool | None, str]:
+    """(is this the canonical published copy, note saying why not) for a found copy."""
+    if loc.lossy:
+        note = (
+            f"not the canonical {info.title.split(' ')[0]} ({info.files[0].name}): a lossy JPEG re-encoding "
+            "(the shared data's copy); pixels differ, so accuracies are close to but not strictly comparable "
+            "with published ones"
+        )
+        if status == "mismatch":
+            note += "; its SHA-256 does not match the known JPEG copy either"
+        return False, note
+    if status == "ok":
+        return True, ""
+    if status == "mismatch":
+        return False, f"this copy of {info.name} at {loc.path} is not the canonical one: {detail}"
+    return None, ""
+
+
 def dataset_status(
     data_dir: str | os.PathLike[str] | None = None, *, verify: bool = True
 ) -> list[dict[str, Any]]:
     """One dict per registered dataset for ``spinaptic data``.
 
     Keys: name, title, found (bool), source (lookup step or "missing"), path, form, lossy, checksum
-    ("ok", "mismatch", "unverified", or "missing"), detail. Verification hashes payloads (a few seconds
-    for MNIST + Fashion-MNIST); ``verify=False`` skips it ("unverified").
+    ("ok": matches the published digests or, for a known local-only copy such as the lossy CIFAR-10 JPEG
+    npz, that copy's digest; "mismatch": corrupt, tampered or unknown; "unverified"; "missing"), detail,
+    canonical (True: the verified published data; False: a lossy/known non-canonical copy or a mismatch;
+    None: not found or not verified) and note (why a copy is not canonical, else ""). Verification hashes
+    payloads (a few seconds for MNIST + Fashion-MNIST); ``verify=False`` skips it ("unverified").
     """
     out: list[dict[str, Any]] = []
     for info in DATASETS.values():
@@ -727,10 +773,19 @@ def dataset_status(
         row: dict[str, Any] = {"name": info.name, "title": info.title}
         if loc is None:
             row.update(found=False, source="missing", path=None, form=None, lossy=False, checksum="missing")
-            row["detail"] = "searched: " + "; ".join(notes)
+            row.update(detail="searched: " + "; ".join(notes), canonical=None, note="")
         else:
             status, detail = _verify(info, loc) if verify else ("unverified", "verification skipped")
+            canonical, note = _canonical_note(info, loc, status, detail)
             row.update(found=True, source=loc.source, path=str(loc.path), form=loc.form, lossy=loc.lossy)
-            row.update(checksum=status, detail=detail)
+            row.update(checksum=status, detail=detail, canonical=canonical, note=note)
         out.append(row)
     return out
+
+
+def status_exit_code(*row_lists: list[dict[str, Any]]) -> int:
+    """Exit status for ``spinaptic data``: 1 if any row (datasets, lookup tables) has checksum "mismatch".
+
+    Missing datasets, unverified rows and known non-canonical copies (the lossy CIFAR-10) do not fail.
+    """
+    return int(any(r.get("checksum") == "mismatch" for rows in row_lists for r in rows))

@@ -2,7 +2,10 @@
 
 A file only ever appears at its final path complete and verified: it is written to a temporary file in
 the same directory, fsynced, checked against its SHA-256 and then ``os.replace``-d into place. On any
-failure the temporary file is removed, so an interrupted or tampered download leaves nothing behind.
+failure the temporary file is removed, so an interrupted or tampered download leaves nothing behind; a
+``.part`` left by a killed process is removed by the next write of the same file once it is stale (not
+modified for :data:`STALE_PART_SECONDS`). A download has a per-read timeout and an overall deadline, a cap
+on the body size, and gzip payloads are checksummed as a stream capped at ``MAX_GZIP_BYTES``.
 """
 
 from __future__ import annotations
@@ -10,9 +13,11 @@ from __future__ import annotations
 import contextlib
 import gzip
 import hashlib
+import http.client
 import os
 import sys
 import tempfile
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,19 +26,40 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Literal
 
-from .idx import DataError
+from .idx import MAX_GZIP_BYTES, DataError
 
-__all__ = ["atomic_write", "download_file", "file_sha256", "gunzip_sha256", "file_md5"]
+__all__ = [
+    "DOWNLOAD_DEADLINE",
+    "STALE_PART_SECONDS",
+    "atomic_write",
+    "download_file",
+    "file_sha256",
+    "gunzip_sha256",
+    "file_md5",
+    "remove_stale_parts",
+]
 
 Payload = Literal["file", "gunzip"]
 
 _CHUNK = 1 << 20
 _USER_AGENT = "spinaptic-data/0.1 (+https://pypi.org/project/spinaptic)"
 
+#: Wall-clock limit of one mirror's transfer (connect + body), seconds: CIFAR's 170 MB at >= 100 kB/s.
+DOWNLOAD_DEADLINE = 1800.0
+#: A temporary ``.part`` file not modified for this long belongs to no live write and is removed.
+STALE_PART_SECONDS = 3600.0
 
-def _hash_stream(stream: IO[bytes], algo: str) -> str:
+
+def _hash_stream(stream: IO[bytes], algo: str, max_bytes: int | None = None, name: object = "") -> str:
     h = hashlib.new(algo)
+    n = 0
     while chunk := stream.read(_CHUNK):
+        n += len(chunk)
+        if max_bytes is not None and n > max_bytes:
+            raise DataError(
+                f"{name}: gzip data decompresses to more than the limit of {max_bytes} bytes "
+                "(corrupt file or decompression bomb)"
+            )
         h.update(chunk)
     return h.hexdigest()
 
@@ -50,10 +76,11 @@ def file_md5(path: str | os.PathLike[str]) -> str:
         return _hash_stream(f, "md5")
 
 
-def gunzip_sha256(path: str | os.PathLike[str]) -> str:
+def gunzip_sha256(path: str | os.PathLike[str], *, max_bytes: int = MAX_GZIP_BYTES) -> str:
     """SHA-256 of the *decompressed* content of a gzip file (plain files are hashed as they are).
 
     Used where mirrors hold differently compressed copies of identical data (MNIST, Fashion-MNIST).
+    Decompression streams (no memory) and stops with DataError past ``max_bytes``.
     """
     with open(path, "rb") as f:
         is_gz = f.read(2) == b"\x1f\x8b"
@@ -61,14 +88,14 @@ def gunzip_sha256(path: str | os.PathLike[str]) -> str:
         return file_sha256(path)
     try:
         with gzip.open(path, "rb") as f:
-            return _hash_stream(f, "sha256")
+            return _hash_stream(f, "sha256", max_bytes, path)
     except (OSError, EOFError, zlib.error) as e:
         raise DataError(f"{path}: corrupt or truncated gzip data ({e})") from e
 
 
-def payload_sha256(path: str | os.PathLike[str], payload: Payload) -> str:
+def payload_sha256(path: str | os.PathLike[str], payload: Payload, *, max_bytes: int = MAX_GZIP_BYTES) -> str:
     """SHA-256 of ``path`` as the registry defines it: of the file bytes or of the gunzipped content."""
-    return gunzip_sha256(path) if payload == "gunzip" else file_sha256(path)
+    return gunzip_sha256(path, max_bytes=max_bytes) if payload == "gunzip" else file_sha256(path)
 
 
 def _umask() -> int:
@@ -92,15 +119,39 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+def remove_stale_parts(dest: str | os.PathLike[str], older_than: float = STALE_PART_SECONDS) -> list[Path]:
+    """Delete the ``.<name>.*.part`` temporaries of ``dest`` not modified for ``older_than`` seconds.
+
+    Such files are left only by a process killed mid-write (any other failure removes its own); a live
+    write touches its file at every chunk, so age tells the two apart. Returns the removed paths.
+    """
+    dest = Path(dest)
+    prefix, now, removed = f".{dest.name}.", time.time(), []
+    try:
+        entries = list(os.scandir(dest.parent))
+    except OSError:
+        return removed
+    for e in entries:
+        if not (e.name.startswith(prefix) and e.name.endswith(".part")):
+            continue
+        with contextlib.suppress(OSError):
+            if e.is_file(follow_symlinks=False) and now - e.stat(follow_symlinks=False).st_mtime > older_than:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_write(dest: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     """Context manager yielding a binary file that replaces ``dest`` atomically on successful exit.
 
     The temporary file lives in ``dest``'s directory (so ``os.replace`` is atomic), is fsynced before the
-    rename, and is deleted if the block raises.
+    rename, and is deleted if the block raises. Stale temporaries of ``dest`` from killed processes are
+    removed first (:func:`remove_stale_parts`).
     """
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(dest)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     os.close(fd)
     try:
@@ -126,15 +177,22 @@ def _want_progress(progress: bool | None) -> bool:
         return False
 
 
-def _fetch(url: str, out: IO[bytes], *, timeout: float, max_bytes: int, progress: bool, desc: str) -> int:
-    """Stream ``url`` into ``out``; return the byte count. Raises OSError/URLError/DataError."""
+def _fetch(
+    url: str, out: IO[bytes], *, timeout: float, deadline: float | None, max_bytes: int, progress: bool, desc: str
+) -> int:
+    """Stream ``url`` into ``out``; return the byte count. Raises OSError/URLError/DataError.
+
+    ``timeout`` bounds each socket operation, ``deadline`` (seconds) the whole transfer; it is checked
+    after every read, so it is overrun by at most one ``timeout``.
+    """
     from tqdm.auto import tqdm
 
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in ("http", "https"):
         raise DataError(f"refusing to download from {url!r}: only http(s) URLs are allowed")
+    t_end = None if deadline is None else time.monotonic() + deadline
     req = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
+    with urllib.request.urlopen(req, timeout=timeout if deadline is None else min(timeout, deadline)) as resp:
         length = resp.headers.get("Content-Length")
         total = int(length) if length and length.isdigit() else None
         if total is not None and total > max_bytes:
@@ -143,12 +201,18 @@ def _fetch(url: str, out: IO[bytes], *, timeout: float, max_bytes: int, progress
         with tqdm(
             total=total, unit="B", unit_scale=True, desc=desc, disable=not progress, leave=False
         ) as bar:
-            while chunk := resp.read(_CHUNK):
+            read = getattr(resp, "read1", resp.read)  # read1: whatever has arrived, so the deadline is seen
+            while chunk := read(_CHUNK):
                 n += len(chunk)
                 if n > max_bytes:
                     raise DataError(f"{url}: download exceeds the limit of {max_bytes} bytes")
                 out.write(chunk)
                 bar.update(len(chunk))
+                if t_end is not None and time.monotonic() > t_end:
+                    raise DataError(
+                        f"{url}: download did not finish within the deadline of {deadline:g} s "
+                        f"({n} bytes received); the partial file was discarded"
+                    )
         if total is not None and n != total:
             raise DataError(f"{url}: connection closed after {n} of {total} bytes")
     return n
@@ -161,7 +225,9 @@ def download_file(
     sha256: str,
     payload: Payload = "file",
     timeout: float = 60.0,
+    deadline: float | None = DOWNLOAD_DEADLINE,
     max_bytes: int = 1 << 31,
+    max_payload_bytes: int = MAX_GZIP_BYTES,
     progress: bool | None = None,
 ) -> Path:
     """Download the first mirror in ``urls`` whose content matches ``sha256`` to ``dest``, atomically.
@@ -169,8 +235,10 @@ def download_file(
     ``payload="gunzip"`` checks the digest of the decompressed content instead of the file bytes (for
     mirrors that re-compress the same data). Mirrors are tried in order; a network error or checksum
     mismatch moves on to the next. If none succeeds, DataError lists every attempt, and nothing (no
-    partial or temporary file) is left in ``dest``'s directory. ``progress=None`` shows a tqdm bar only
-    when stderr is a terminal.
+    partial or temporary file) is left in ``dest``'s directory. ``timeout`` bounds each network read,
+    ``deadline`` each mirror's whole transfer; ``max_bytes`` caps the body and ``max_payload_bytes`` the
+    decompressed size checked with ``payload="gunzip"``. ``progress=None`` shows a tqdm bar only when
+    stderr is a terminal.
     """
     dest = Path(dest)
     want = sha256.lower()
@@ -181,9 +249,11 @@ def download_file(
     for url in urls:
         try:
             with atomic_write(dest) as f:
-                _fetch(url, f, timeout=timeout, max_bytes=max_bytes, progress=show, desc=dest.name)
+                _fetch(
+                    url, f, timeout=timeout, deadline=deadline, max_bytes=max_bytes, progress=show, desc=dest.name
+                )
                 f.flush()
-                got = payload_sha256(f.name, payload)
+                got = payload_sha256(f.name, payload, max_bytes=max_payload_bytes)
                 if got != want:
                     what = "decompressed content" if payload == "gunzip" else "file"
                     raise DataError(
@@ -192,7 +262,7 @@ def download_file(
                     )
         except DataError as e:
             failures.append(str(e))
-        except (OSError, urllib.error.URLError, TimeoutError) as e:
+        except (OSError, urllib.error.URLError, TimeoutError, http.client.HTTPException) as e:
             failures.append(f"{url}: {e}")
         else:
             return dest

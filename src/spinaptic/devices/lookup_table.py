@@ -32,7 +32,6 @@ import io
 import math
 import os
 import re
-import zipfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -269,29 +268,40 @@ def save_npz(table: LookupTable, path: str | os.PathLike[str]) -> Path:
 
 
 def load_npz(path: str | os.PathLike[str], *, name: str | None = None, monotone_tol: float = 0.5) -> LookupTable:
-    """Read a table NPZ (ours or the shared repack of paper 003); refuses corrupt files and bad arrays."""
+    """Read a table NPZ (ours or the shared repack of paper 003); refuses corrupt files and bad arrays.
+
+    Read through `spinaptic.data.read_npz`: members are size-capped (512 MiB each, 1 GiB in all; paper 003's
+    largest array is 20 MB) and checked before they are inflated, so a zip bomb, an unsupported zip method
+    or a corrupt member is one LookupTableError naming the file.
+    """
+    from ..data.npz import read_npz
+
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in ("g_bins", "cdf", "dg_increasing", "dg_decreasing") if k not in z.files]
-            if missing:
-                raise LookupTableError(f"{path}: missing array(s) {', '.join(missing)} (found: {', '.join(z.files) or 'none'})")
-            arrs = {k: z[k] for k in ("g_bins", "cdf", "dg_increasing", "dg_decreasing")}
-            stored_name = str(z["name"]) if "name" in z.files else ""
-    except LookupTableError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as e:
-        raise LookupTableError(f"{path}: not a readable NPZ lookup table ({type(e).__name__}: {e})") from None
+    keys = ("g_bins", "cdf", "dg_increasing", "dg_decreasing")
+    arrs = read_npz(path, keys, optional=("name",), error=LookupTableError, what="NPZ lookup table")
+    stored = arrs.pop("name", None)
+    stored_name = str(stored) if stored is not None and stored.ndim == 0 and stored.dtype.kind == "U" else ""
     return LookupTable(**arrs, name=name if name is not None else (stored_name or path.stem), source=str(path),
                        monotone_tol=monotone_tol)
 
 
-def _open_text(path: Path) -> str:
+MAX_CROSSSIM_TEXT_BYTES = 64 << 20
+"""Largest (decompressed) CrossSim text file read: 64 MiB, 16x paper 003's 501 x 501 files (3.9 MB each)."""
+
+
+def _open_text(path: Path, max_bytes: int = MAX_CROSSSIM_TEXT_BYTES) -> str:
+    """UTF-8 text of ``path`` (gunzipped if it ends in .gz), decompressed as a stream up to ``max_bytes``."""
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as f:
-                return f.read()
-        return path.read_text(encoding="utf-8")
+        with open(path, "rb") as raw:
+            if path.name.endswith(".gz"):
+                with gzip.GzipFile(fileobj=raw) as f:
+                    data = f.read(max_bytes + 1)
+            else:
+                data = raw.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise LookupTableError(f"{path}: more than the limit of {max_bytes} bytes for a CrossSim table "
+                                   "(corrupt file or decompression bomb)")
+        return data.decode("utf-8")
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as e:
         raise LookupTableError(f"{path}: cannot read the file ({type(e).__name__}: {e})") from None
 
