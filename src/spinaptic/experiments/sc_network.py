@@ -78,8 +78,8 @@ class SCNetworkExperimentConfig:
         object.__setattr__(self, "sources", _tuple(self.sources, str))
         object.__setattr__(self, "confusion_sources", _tuple(self.confusion_sources, str))
         check_choice("dataset", self.dataset, ("mnist", "mnist-sample"))
-        check_int("n_train", self.n_train, 0)
-        check_int("n_test", self.n_test, 0)
+        check_int("n_train", self.n_train, 0, 10**7)
+        check_int("n_test", self.n_test, 0, 10**7)
         check_choice("input_mapping", self.input_mapping, ("unit", "signed"))
         sc.TrainConfig(hidden=self.hidden, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
                        weight_decay=self.weight_decay, btanh_s=self.btanh_s, sc_noise_clocks=self.sc_noise_clocks)
@@ -98,7 +98,7 @@ class SCNetworkExperimentConfig:
         sc.check_length(self.mtj_max_length, "mtj_max_length")
         check_choice("decode", self.decode, ("count", "btanh"))
         check_range("initial_state", self.initial_state, 0.0, 1.0)
-        check_int("batch_images", self.batch_images, 1)
+        check_int("batch_images", self.batch_images, 1, 100_000)
         check_int("reuse_levels", self.reuse_levels, 2, 4096)
 
 

@@ -66,10 +66,10 @@ class DBNConfig:
         if len(self.sizes) < 2:
             raise ConfigError("sizes needs at least an input and an output layer")
         for s in self.sizes:
-            check_int("sizes", s, 1)
-        check_int("batch_size", self.batch_size, 1)
-        check_int("pretrain_epochs", self.pretrain_epochs, 0)
-        check_int("finetune_epochs", self.finetune_epochs, 0)
+            check_int("sizes", s, 1, 100_000)
+        check_int("batch_size", self.batch_size, 1, 1_000_000)
+        check_int("pretrain_epochs", self.pretrain_epochs, 0, 10_000)
+        check_int("finetune_epochs", self.finetune_epochs, 0, 10_000)
         check_positive("pretrain_lr", self.pretrain_lr)
         check_positive("finetune_lr", self.finetune_lr)
         for n in ("momentum_initial", "momentum_final", "finetune_momentum"):
@@ -282,7 +282,7 @@ class HardwareConfig:
     input_mode: str = "analog"
 
     def __post_init__(self) -> None:
-        check_int("n_samples", self.n_samples, 1)
+        check_int("n_samples", self.n_samples, 1, 100_000)
         check_nonnegative("mtj_sigma", self.mtj_sigma, unit="(relative sigma)")
         check_choice("gain_rule", self.gain_rule, ("window", "full-scale"))
         check_choice("input_mode", self.input_mode, ("analog", "binary"))

@@ -445,7 +445,7 @@ class SCConfig:
         check_range("initial_state", self.initial_state, 0.0, 1.0)
         check_choice("decode", self.decode, ("count", "btanh"))
         check_choice("path", self.path, ("auto", "packed", "gemm"))
-        check_int("batch_images", self.batch_images, 1)
+        check_int("batch_images", self.batch_images, 1, 100_000)
         check_int("tile", self.tile, 1, 256)
 
 
@@ -734,9 +734,9 @@ class TrainConfig:
     input_noise: float = 0.0
 
     def __post_init__(self) -> None:
-        check_int("hidden", self.hidden, 1)
-        check_int("epochs", self.epochs, 1)
-        check_int("batch_size", self.batch_size, 1)
+        check_int("hidden", self.hidden, 1, 100_000)
+        check_int("epochs", self.epochs, 1, 10_000)
+        check_int("batch_size", self.batch_size, 1, 1_000_000)
         check_positive("lr", self.lr)
         check_range("weight_decay", self.weight_decay, 0.0)
         check_range("clip", self.clip, 0.0, 1.0, lo_open=True)
