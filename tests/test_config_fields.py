@@ -129,7 +129,7 @@ def _text(v):
     ("compound-dbn", "ra_fixed_ohm_um2", "1e-11", r"ra_fixed_ohm_um2 = 1e-11 Ohm um\^2 is outside"),
     ("compound-dbn", "hardware.crossbar.v_read_v", "-0.1", r"hardware.crossbar: v_read_v"),
     ("compound-dbn", "dbn.sizes", "100,10", r"dbn.sizes = \(100, 10\) must start with 784"),
-    ("switching-probability", "i_min_a", "0.009", r"i_min_a = 0.009 A must be < i_max_a = 0.008 A"),
+    ("switching-probability", "i_min_a", "0.0095", r"i_min_a = 0.0095 A must be < i_max_a = 0.009 A"),
     ("switching-probability", "pulse_widths_s", "1e-6", r"must include the paper's 20e-6 and 50e-6 s"),
     ("compound-synapse", "n_ensemble", "1e12", r"n_ensemble = 1000000000000 is outside the allowed range"),
 ])

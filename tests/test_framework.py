@@ -62,15 +62,15 @@ def test_nanomagnet_switches_both_ways_and_is_reproducible():
     def once(seed):
         g = torch.Generator().manual_seed(seed)
         s = dev.init_state((1000,), generator=g)
-        s, e = dev.apply(s, Pulses(amplitude=8e-3, width_s=20e-6), generator=g)
+        s, e = dev.apply(s, Pulses(amplitude=9.5e-3, width_s=20e-6), generator=g)
         up = s["s"].clone()
-        s, _ = dev.apply(s, Pulses(amplitude=-8e-3, width_s=20e-6), generator=g)
+        s, _ = dev.apply(s, Pulses(amplitude=-9.5e-3, width_s=20e-6), generator=g)
         return up, s["s"], e
 
     up, down, e = once(1)
     assert up.float().mean() > 0.95 and down.float().mean() < 0.05
     assert torch.equal(up, once(1)[0])
-    assert float(e[0]) == pytest.approx((8e-3) ** 2 * 2e3 * 20e-6)
+    assert float(e[0]) == pytest.approx((9.5e-3) ** 2 * 2e3 * 20e-6)
 
 
 def test_energy_ledger():

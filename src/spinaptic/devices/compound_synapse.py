@@ -22,13 +22,13 @@ potentiation, i.e. switching back needs ~3 % less current on that device.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from ..config import ConfigError, check_int, check_nonnegative, check_positive, check_range
 from ..physics.mtj import MTJParams
-from ..physics.neel_brown import NeelBrownParams, switching_probability
+from ..physics.neel_brown import FIG3_MAGNET, NeelBrownParams, switching_probability
 from .base import Device, DeviceState, Pulses, register_device
 from .variation import draw_spread
 
@@ -43,8 +43,10 @@ class CompoundSynapseConfig:
 
     Attributes:
         n_magnets: Q, the number of magnets (a positive integer; the paper uses Q = 2^n, n bits, Q = 16).
-        switching: Néel-Brown parameters (Delta0 = 40 k_BT, tau0 = 1 ns, n = 2, I_c0 = 12.67 mA: the
-            calibration of Fig. 2b with I50(20 us) = 6.25 mA, see `neel_brown.calibrate_ic0`).
+        switching: Néel-Brown parameters (default `neel_brown.FIG3_MAGNET`, a magnet of paper 000's 16-magnet
+            cross: Delta0 = 40 k_BT, tau0 = 1 ns, n = 2, I_c0 = 12.67 mA, calibrated so that the 20 us 50 %
+            point, 6.25 mA, lies in the 5 -> 6 mA range of the paper's scheme II; the single-magnet device of
+            Fig. 2 is `neel_brown.FIG2_MAGNET`, I_c0 = 15.2 mA, on a different Hall bar).
         mtj: read-out junction (RA [Ohm m^2], area [m^2], TMR as a fraction; default RA = 10 Ohm um^2,
             TMR = 400 %, 50 nm diameter).
         delta0_dtod: relative device-to-device sigma of each magnet's barrier (>= 0; assumed 5 %).
@@ -59,7 +61,7 @@ class CompoundSynapseConfig:
     """
 
     n_magnets: int = 16
-    switching: NeelBrownParams = field(default_factory=NeelBrownParams)
+    switching: NeelBrownParams = FIG3_MAGNET
     mtj: MTJParams = PAPER_MTJ
     delta0_dtod: float = 0.05
     i_c0_dtod: float = 0.05

@@ -14,7 +14,7 @@ import torch
 
 from ..config import check_nonnegative, check_positive
 from ..physics.mtj import MTJParams
-from ..physics.neel_brown import NeelBrownParams, switching_probability
+from ..physics.neel_brown import FIG2_MAGNET, FIG2_SET_A, NeelBrownParams, switching_probability
 from .base import Device, DeviceState, Pulses, register_device
 from .variation import draw_spread
 
@@ -24,7 +24,9 @@ class NanomagnetConfig:
     """Thermally activated SOT nanomagnet read by an MTJ.
 
     Attributes:
-        switching: Néel-Brown parameters (paper 000: ~40 k_BT, tau0 ~ 1 ns; I_c0 calibrated to Fig. 2b).
+        switching: Néel-Brown parameters (default `neel_brown.FIG2_MAGNET`, paper 000's Fig. 2 nanomagnet:
+            40 k_BT, tau0 = 1 ns, n = 2, I_c0 = 15.2 mA calibrated so that the paper's 6.97 mA / 20 us SET
+            pulse switches with P = 0.15, inside Fig. 2b's "finite switching probability" region).
         mtj: read-out junction (RA, area, TMR).
         delta0_dtod: relative device-to-device sigma of the barrier Delta0 (>= 0).
         i_c0_dtod: relative device-to-device sigma of I_c0 (>= 0).
@@ -32,7 +34,7 @@ class NanomagnetConfig:
             energy (assumed: a Ta Hall bar of a few kOhm; paper 000 does not state it).
     """
 
-    switching: NeelBrownParams = field(default_factory=NeelBrownParams)
+    switching: NeelBrownParams = FIG2_MAGNET
     mtj: MTJParams = field(default_factory=MTJParams)
     delta0_dtod: float = 0.0
     i_c0_dtod: float = 0.0
@@ -91,7 +93,8 @@ class Nanomagnet(Device):
 
     def nominal_pulses(self, direction) -> Pulses:
         d = torch.as_tensor(direction)
-        return Pulses(amplitude=6.25e-3 * d.sign(), width_s=20e-6, count=(d != 0).to(torch.int64))
+        """The paper's Fig. 2d SET pulse magnitude, 6.97 mA for 20 us (P = 0.15 with the default magnet)."""
+        return Pulses(amplitude=FIG2_SET_A * d.sign(), width_s=20e-6, count=(d != 0).to(torch.int64))
 
     def conductance_range(self) -> tuple[float, float]:
         return (self.config.mtj.g_ap, self.config.mtj.g_p)

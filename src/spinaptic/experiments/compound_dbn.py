@@ -22,7 +22,55 @@ from ..energy import CMOS_TABLE_I_PJ, EnergyLedger
 from ..networks.dbn import DBN, DBNConfig, HardwareConfig, HardwareDBN, pbit_error_rate, train_dbn
 from ..physics.mtj import RA_RANGE_OHM_M2, TMR_MAX, UM2, MTJParams
 from ..physics.neel_brown import switching_probability_of
-from .base import Comparison, Result, RunContext, check, experiment
+from .base import Comparison, Result, RunContext, experiment
+from .comparison import check_row, paper_row
+
+QUOTE_LINEAR = "a significant decrease in the error rates for the linear mapping method compared to the non-linear mapping"
+QUOTE_BITS = "a bit-precision of more than 4-bits is not required within the trained network"
+QUOTE_TMR = "The obtained results show the significant effect of TMR on the accuracy of the network"
+QUOTE_RA = "changing the RA value does not result in a major impact on the error rate"
+QUOTE_TABLE = "4-bit Compound Synapse\tNA <sup>(1)</sup>\t0.21"
+QUOTE_PER_OP = "which can later be used to estimate the energy per instruction, i.e. 0.0013 pJ"
+PAPER_RA_OHM_UM2, PAPER_TMR, PAPER_BITS = 10.0, 4.0, 4
+"""Fig. 4's conditions: "4-bit compound synapses", "TMR value is assumed to be 400%" (4a), "RA = 10" (4b)."""
+
+
+@dataclass(frozen=True)
+class CompoundDBNTargets:
+    """Pass criteria of the compound-dbn rows, fixed before the run. The paper prints Fig. 4/5's error rates only
+    in the figures, so the trend rows test its stated trends; the absolute errors are checks of our training.
+
+    Attributes:
+        software_error_max: software DBN test error (fraction): 0.025, what a 784x200x10 DBN with CD-1 pre-training
+            and backprop reaches on MNIST (ours ~2.1 % on 10k images, statistical error 0.14 points).
+        hardware_error_max: 4-bit linear-mapping hardware test error (fraction): 0.035, software + ~1 point of
+            quantisation, device spread and p-bit sampling.
+        linear_gain_min_points: "significant decrease" of the error with linear mapping: nonlinear minus linear
+            error at every Fig. 4 sweep point must exceed 1 point (~7 statistical errors at 10k images, 3 %).
+        saturation_points: "error rates will saturate" above 4 bits: |e(4 bits) - e(max bits)| <= 0.5 points
+            (~3 statistical errors of a 3 % error rate over 10k images).
+        tmr_rho_max: "significant effect of TMR": Spearman rho of error vs TMR <= -0.7 (monotone fall) ...
+        tmr_drop_min_points: ... and a fall of > 0.5 points from the lowest to the highest TMR (3 statistical errors).
+        ra_flat_points: "does not result in a major impact": max - min error over the RA sweep <= 1 point, below
+            the TMR effect and within ~5 statistical errors.
+    """
+
+    software_error_max: float = 0.025
+    hardware_error_max: float = 0.035
+    linear_gain_min_points: float = 1.0
+    saturation_points: float = 0.5
+    tmr_rho_max: float = -0.7
+    tmr_drop_min_points: float = 0.5
+    ra_flat_points: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_range("software_error_max", self.software_error_max, 0.0, 1.0)
+        check_range("hardware_error_max", self.hardware_error_max, 0.0, 1.0)
+        check_range("linear_gain_min_points", self.linear_gain_min_points, 0.0, 100.0)
+        check_range("saturation_points", self.saturation_points, 0.0, 100.0)
+        check_range("tmr_rho_max", self.tmr_rho_max, -1.0, 1.0)
+        check_range("tmr_drop_min_points", self.tmr_drop_min_points, 0.0, 100.0)
+        check_range("ra_flat_points", self.ra_flat_points, 0.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -46,9 +94,7 @@ class CompoundDBNConfig:
         compound-synapse experiment); other Q use the amplitude whose Q pulses switch the same mean fraction.
     n_cases: stochastic cases averaged for the nonlinear levels (paper: 100).
     n_energy_images: test images used for the energy estimate.
-    target_software_error, target_hardware_error: pass thresholds (fractions).
-    saturation_tolerance_points: allowed |error(4 bits) - error(8 bits)| in percentage points.
-    ra_flat_tolerance_points: allowed spread of the error over the RA sweep (points).
+    targets: pass criteria (`CompoundDBNTargets`).
     """
 
     dataset: str = "mnist"
@@ -71,10 +117,7 @@ class CompoundDBNConfig:
     scheme_i_current_a: float = 5.8e-3
     n_cases: int = 100
     n_energy_images: int = 2000
-    target_software_error: float = 0.025
-    target_hardware_error: float = 0.035
-    saturation_tolerance_points: float = 0.5
-    ra_flat_tolerance_points: float = 1.0
+    targets: CompoundDBNTargets = CompoundDBNTargets()
 
     def __post_init__(self) -> None:
         check_choice("dataset", self.dataset, ("mnist", "fashion-mnist", "mnist-sample"))
@@ -100,10 +143,6 @@ class CompoundDBNConfig:
                 check_range(name, t, 0.0, TMR_MAX, unit="(fraction, 4.0 = 400 %)", lo_open=True)
         check_range("mtj_diameter_m", self.mtj_diameter_m, 5e-9, 5e-6, unit="m")
         check_range("scheme_i_current_a", self.scheme_i_current_a, 0.0, 1.0, unit="A", lo_open=True)
-        check_range("target_software_error", self.target_software_error, 0.0, 1.0)
-        check_range("target_hardware_error", self.target_hardware_error, 0.0, 1.0)
-        check_range("saturation_tolerance_points", self.saturation_tolerance_points, 0.0, 100.0)
-        check_range("ra_flat_tolerance_points", self.ra_flat_tolerance_points, 0.0, 100.0)
 
 
 def _values(v) -> tuple:
@@ -160,8 +199,9 @@ def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: 
             dataset="mnist-sample", second_dataset="", n_train=0, n_test=0,
             dbn=DBNConfig(sizes=(784, 200, 10), pretrain_epochs=2, finetune_epochs=30, finetune_lr=0.5),
             bits_list=(1, 2, 4, 8), ra_list_ohm_um2=(1.0, 10.0, 100.0), tmr_list=(0.5, 1.0, 4.0),
-            n_seeds=1, n_cases=100, n_energy_images=500, target_software_error=0.25, target_hardware_error=0.3,
-            saturation_tolerance_points=5.0, ra_flat_tolerance_points=5.0),
+            n_seeds=1, n_cases=100, n_energy_images=500,
+            targets=CompoundDBNTargets(software_error_max=0.25, hardware_error_max=0.3, linear_gain_min_points=5.0,
+                                       saturation_points=5.0, tmr_drop_min_points=5.0, ra_flat_points=5.0)),
         "paper": CompoundDBNConfig(),
     },
 )
@@ -330,8 +370,6 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
 
     # ---- comparisons ----------------------------------------------------------------------------------------
     lin = lambda rows, key: [r for r in rows if r["mapping"] == "linear"]  # noqa: E731
-    e4 = pick(bit_rows, "bits", cfg.bits_fixed, "linear")
-    e8 = pick(bit_rows, "bits", max(cfg.bits_list), "linear")
     tmr_lin = lin(tmr_rows, "TMR")
     ra_lin = lin(ra_rows, "RA_ohm_um2")
     tmr_err = [r["error_mean"] for r in tmr_lin]
@@ -339,42 +377,91 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     ra_err = [r["error_mean"] for r in ra_lin]
     ra_spread = 100 * (max(ra_err) - min(ra_err))
     tmr_drop = 100 * (tmr_err[0] - tmr_err[-1])
+    t = cfg.targets
+    hwc = cfg.hardware.crossbar
+    at_fig4 = cfg.bits_fixed == PAPER_BITS
+    tmr_pct, ra0, b0 = cfg.tmr_fixed * 100, cfg.ra_fixed_ohm_um2, cfg.bits_fixed
     comps += [
-        check("software DBN test error (float, mean-field)", "PIN-Sim < 5 % for 784x200x10", round(100 * sw_err, 2),
-              sw_err <= cfg.target_software_error, unit="%", target=f"<= {100 * cfg.target_software_error:g} %"),
-        Comparison("software DBN with p-bit units (float weights)", "-", round(100 * sw_pbit, 2), "%",
-                   note=f"{cfg.hardware.n_samples} stochastic passes averaged"),
-        check("hardware error, 4-bit compound synapses, linear mapping, TMR 400 %, p-bits", "< 5 % (PIN-Sim)",
-              round(100 * hw_lin, 2), hw_lin <= cfg.target_hardware_error, unit="%",
-              target=f"<= {100 * cfg.target_hardware_error:g} %"),
-        check("linear mapping beats nonlinear mapping at 4 bits (Fig. 4)", "linear markedly lower",
-              f"{100 * hw_lin:.2f} vs {100 * hw_non:.2f}", hw_lin < hw_non, unit="%", target="linear < nonlinear"),
+        check_row("software DBN test error (float, mean-field)", f"<= {100 * t.software_error_max:g} % (our target)",
+                  round(100 * sw_err, 2), sw_err <= t.software_error_max, unit="%",
+                  target=f"<= {100 * t.software_error_max:g} %",
+                  note="the paper prints its error rates only in Figs. 4-5, not in the text"),
+        check_row("software DBN with p-bit units (float weights)", "-", round(100 * sw_pbit, 2), None, unit="%",
+                  note=f"{cfg.hardware.n_samples} stochastic passes averaged"),
+        check_row(f"hardware error, {b0}-bit compound synapses, linear mapping, RA {ra0:g} Ohm um^2, TMR {tmr_pct:g} %, "
+                  "p-bits", f"<= {100 * t.hardware_error_max:g} % (our target)", round(100 * hw_lin, 2),
+                  hw_lin <= t.hardware_error_max, unit="%", target=f"<= {100 * t.hardware_error_max:g} %"),
     ]
-    if e4 and e8 and max(cfg.bits_list) > cfg.bits_fixed:
+    # linear vs nonlinear at every point of the Fig. 4 sweeps
+    gains = []
+    for rows, key in ((ra_rows, "RA_ohm_um2"), (tmr_rows, "TMR")):
+        for r in lin(rows, key):
+            nl = pick(rows, key, r[key], "nonlinear")
+            gains.append(100 * (nl["error_mean"] - r["error_mean"]))
+    g_min = min(gains)
+    row = paper_row(f"linear vs nonlinear mapping, {b0}-bit, all {len(gains)} Fig. 4 sweep points: smallest "
+                    "error decrease", "significant decrease for linear mapping", round(g_min, 2),
+                    g_min > t.linear_gain_min_points if at_fig4 else None, source="Sec. III, Fig. 4", quote=QUOTE_LINEAR,
+                    unit="points", target=f"> {t.linear_gain_min_points:g} points at every point",
+                    note=f"at the operating point {100 * hw_lin:.2f} % vs {100 * hw_non:.2f} %")
+    comps.append(_not_comparable(row, None if at_fig4 else f"run at {b0} bits, Fig. 4 uses 4-bit synapses"))
+    e4 = pick(bit_rows, "bits", PAPER_BITS, "linear")
+    bmax = max(cfg.bits_list)
+    if e4 and bmax > PAPER_BITS:
+        e8 = pick(bit_rows, "bits", bmax, "linear")
         d48 = 100 * abs(e4["error_mean"] - e8["error_mean"])
-        comps.append(check(f"error saturates by 4 bits (linear): |e(4) - e({max(cfg.bits_list)})|", "saturates above 4 bits (Fig. 5)",
-                           round(d48, 2), d48 <= cfg.saturation_tolerance_points, unit="points",
-                           target=f"<= {cfg.saturation_tolerance_points:g}"))
+        comps.append(paper_row(f"error saturates by 4 bits (linear; RA {ra0:g}, TMR {tmr_pct:g} %): |e(4) - e({bmax})|",
+                               "more than 4 bits not required (Fig. 5)", round(d48, 2), d48 <= t.saturation_points,
+                               source="Sec. III, Fig. 5", quote=QUOTE_BITS, unit="points",
+                               target=f"<= {t.saturation_points:g} points"))
+    else:
+        comps.append(_not_comparable(paper_row(
+            "error saturates by 4 bits (linear)", "more than 4 bits not required (Fig. 5)", "-", None,
+            source="Sec. III, Fig. 5", quote=QUOTE_BITS), f"bits_list {cfg.bits_list} needs 4 and a larger value"))
+    why_tmr = None
+    if len(tmr_lin) < 3:
+        why_tmr = f"{len(tmr_lin)} TMR points: too few for a trend"
+    elif not (at_fig4 and math.isclose(ra0, PAPER_RA_OHM_UM2)):
+        why_tmr = f"run at RA {ra0:g} Ohm um^2, {b0} bits; Fig. 4b: RA 10, 4 bits"
+    tmr_ok = rho <= t.tmr_rho_max and tmr_drop > t.tmr_drop_min_points
+    comps.append(_not_comparable(paper_row(
+        f"error falls as TMR rises (linear; RA {ra0:g} Ohm um^2, {b0}-bit; TMR {100 * min(cfg.tmr_list):g}-"
+        f"{100 * max(cfg.tmr_list):g} %): Spearman rho, drop", "significant effect of TMR (Fig. 4b)",
+        f"rho {rho:.2f}, drop {tmr_drop:.2f} points", tmr_ok, source="Sec. III, Fig. 4b", quote=QUOTE_TMR,
+        target=f"rho <= {t.tmr_rho_max:g}, drop > {t.tmr_drop_min_points:g} points"), why_tmr))
+    why_ra = None
+    if len(ra_lin) < 2:
+        why_ra = "one RA point: no spread to judge"
+    elif not (at_fig4 and math.isclose(cfg.tmr_fixed, PAPER_TMR)):
+        why_ra = f"run at TMR {tmr_pct:g} %, {b0} bits; Fig. 4a: TMR 400 %, 4 bits"
+    comps.append(_not_comparable(paper_row(
+        f"error nearly flat across RA {min(cfg.ra_list_ohm_um2):g}-{max(cfg.ra_list_ohm_um2):g} Ohm um^2 (linear; "
+        f"TMR {tmr_pct:g} %, {b0}-bit): max - min", "no major impact of RA (Fig. 4a)", round(ra_spread, 2),
+        ra_spread <= t.ra_flat_points, source="Sec. III, Fig. 4a", quote=QUOTE_RA, unit="points",
+        target=f"<= {t.ra_flat_points:g} points"), why_ra))
+    cond = (f"V_read {hwc.v_read_v:g} V, t_read {hwc.t_read_s * 1e9:g} ns, RA {ra0:g} Ohm um^2, "
+            f"{cfg.mtj_diameter_m * 1e9:g} nm MTJs, TMR {tmr_pct:g} %, {b0}-bit")
+    n_s = cfg.hardware.n_samples
     comps += [
-        check("error falls as TMR rises (linear; Spearman rho, drop lowest->highest TMR)", "significant effect of TMR (Fig. 4b)",
-              f"rho {rho:.2f}, drop {tmr_drop:.2f} points", rho <= -0.7 and tmr_drop > 0.5, target="rho <= -0.7, drop > 0.5 points"),
-        check("error nearly flat across RA (linear; max - min)", "no major impact of RA (Fig. 4a)", round(ra_spread, 2),
-              ra_spread <= cfg.ra_flat_tolerance_points, unit="points",
-              target=f"<= {cfg.ra_flat_tolerance_points:g} over {min(cfg.ra_list_ohm_um2):g}-{max(cfg.ra_list_ohm_um2):g} Ohm um^2"),
-        Comparison("crossbar energy per inference (one pass, whole network)", 0.21, round(e_pass * 1e9, 4), "nJ",
-                   note=f"V_read {cfg.hardware.crossbar.v_read_v:g} V, t_read {cfg.hardware.crossbar.t_read_s * 1e9:g} ns, RA {cfg.ra_fixed_ohm_um2:g} Ohm um^2, "
-                        f"{cfg.mtj_diameter_m * 1e9:g} nm MTJs, TMR {cfg.tmr_fixed:.0%}, differential columns + bias rows; "
-                        f"x{cfg.hardware.n_samples} for the averaged p-bit classification ({e_pass * cfg.hardware.n_samples * 1e9:.3g} nJ); "
-                        f"ratio ours/paper {e_pass * 1e9 / 0.21:.2g}"),
-        Comparison("crossbar energy per MAC", 0.0013, round(e_op * 1e12, 5), "pJ",
-                   note=f"{n_macs} MACs (784x200 + 200x10); 8-bit integer MAC 0.23 pJ -> "
-                        f"{0.23e-12 / e_op:.0f}x more than ours"),
+        paper_row(f"crossbar energy of the weighted sums, one pass (each of the {n_macs} MACs once; {cond})", "0.21 nJ",
+                  round(e_pass * 1e9, 4), None, source="Table I", quote=QUOTE_TABLE, unit="nJ",
+                  note=(f"Table I's definition (its 0.21 nJ / 0.0013 pJ per instruction = {0.21e-9 / 1.3e-15:.0f} "
+                        f"MACs, one weighted-sum pass); ratio ours/paper {e_pass * 1e9 / 0.21:.2g}; the paper's read "
+                        "voltage, read time and junction size are not stated, so no verdict")),
+        _not_comparable(paper_row(
+            f"crossbar energy per classification ({n_s} p-bit passes averaged; {cond})", "0.21 nJ (one pass)",
+            round(e_pass * n_s * 1e9, 3), None, source="Table I", quote=QUOTE_TABLE, unit="nJ"),
+            f"Table I counts one pass of the weighted sums; one of our decisions averages {n_s} passes "
+            "(the paper does not say how many p-bit samples its DBN averages)"),
+        paper_row("crossbar energy per MAC (one pass)", "0.0013 pJ", round(e_op * 1e12, 5), None, source="Table I",
+                  quote=QUOTE_PER_OP, unit="pJ",
+                  note=f"{n_macs} MACs (784x200 + 200x10); 8-bit integer MAC 0.23 pJ -> {0.23e-12 / e_op:.0f}x ours"),
     ]
     if cfg.second_dataset:
-        comps.append(Comparison(f"{cfg.second_dataset}: software / 4-bit linear / nonlinear error", "not in the paper",
-                                f"{100 * metrics[f'{cfg.second_dataset}_software_error']:.2f} / "
-                                f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_linear']:.2f} / "
-                                f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_nonlinear']:.2f}", "%"))
+        comps.append(check_row(f"{cfg.second_dataset}: software / {b0}-bit linear / nonlinear error (beyond the paper)",
+                               "-", f"{100 * metrics[f'{cfg.second_dataset}_software_error']:.2f} / "
+                               f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_linear']:.2f} / "
+                               f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_nonlinear']:.2f}", None, unit="%"))
     notes = _notes(cfg) + (
         "\n\n**Reading the trends.** With the nominal circuit the differential pair cancels the common mode, so TMR "
         "acts through (i) the full-scale amplifier rule (pre-activations scaled by TMR/(1+TMR)) and (ii) the spread of "
@@ -389,6 +476,13 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
         "in the figures (not in the text), so we compare trends."
     )
     return Result(metrics=metrics, comparisons=comps, tables=tables, figures=figs, notes=notes)
+
+
+def _not_comparable(row: Comparison, why: str | None) -> Comparison:
+    """``row`` with verdict "not-comparable" and ``why`` as its note when the run is not at the paper's conditions."""
+    if why:
+        row.verdict, row.note = "not-comparable", why
+    return row
 
 
 def _fmt_rows(rows):
