@@ -286,7 +286,7 @@ def test_track_geometry_and_validation():
     assert float(tr.width(tr.length_m)) / float(tr.width(0.0)) == pytest.approx(4.0)
     assert float(tr.area_fraction(tr.length_m)) == pytest.approx(1.0)
     # Geometric pressure toward the narrow end (E1): -sigma_w w' / (2 mu0 Ms w).
-    bare = tr.with_(notch_positions_m=(), end_field_scale=0.0)
+    bare = tr.with_(notch_positions_m=(), notch_depth_factors=(), end_field_scale=0.0)
     m = bare.material
     expected = -m.wall_energy * bare.width_slope / (2 * MU0 * m.ms_a_per_m * 250e-9)
     assert float(bare.pinning_field(np.array([0.0]))[0]) == pytest.approx(expected, rel=1e-9)
@@ -323,3 +323,50 @@ def test_wall_held_at_the_ends_does_not_precess():
         else:
             back = float((q2 - q1).abs().max())
             assert 0 < back < track.material.wall_width * float((p1 - model.phi0).abs().max()) / track.material.alpha
+
+
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_applied_field_zeeman_pressure_steady_velocity_both_backends(backend):
+    # Per-call, per-track easy-axis field (DWModel.run(h_z=...)): a DMI-locked wall (paper 002's CoFeB/Ta,
+    # alpha 0.5) below Walker breakdown moves at v = gamma0 Delta H / alpha (Malozemoff & Slonczewski;
+    # Thiaville et al. 2012), toward +x for H > 0 (the field along the magnetisation of the x < q domain of a
+    # Q = +1 wall), toward -x for H < 0; the per-call field adds to the model's own h_z.
+    t = dw.leonard2022_straight_track(notch_positions_m=(), end_field_scale=0.0, length_m=20e-6)
+    m = t.material
+    h_w = m.alpha * 0.5 * math.pi * abs(m.h_dm)  # DMI Walker field (H_K << H_DM here)
+    hs = torch.tensor([0.1 * h_w, -0.1 * h_w, 0.5 * h_w], dtype=torch.float64)
+    model = dw.DWModel(t, dt_s=2e-12)
+    q0 = torch.full((3,), 10e-6, dtype=torch.float64)
+    q1, p1, _ = model.run(q0, model.init_phi((3,)), 0.0, model.steps(2e-9), h_z=hs, backend=backend)
+    q2, _, _ = model.run(q1, p1, 0.0, model.steps(3e-9), h_z=hs, backend=backend)
+    v = (q2 - q1) / 3e-9
+    expected = GAMMA0 * m.wall_width * hs / m.alpha
+    assert torch.allclose(v, expected, rtol=2e-3)
+    assert float(v[0]) > 0 > float(v[1])
+    # the same as the model's constant field; default h_z = 0 leaves a free wall at rest
+    const = dw.DWModel(t, dt_s=2e-12, h_z=0.4 * h_w)
+    qa, _, _ = const.run(q0[:1], const.init_phi((1,)), 0.0, 500, backend=backend)
+    qb, _, _ = const.run(q0[:1], const.init_phi((1,)), 0.0, 500, h_z=0.1 * h_w, backend=backend)
+    qc, _, _ = model.run(q0[:1], model.init_phi((1,)), 0.0, 500, h_z=0.5 * h_w, backend=backend)
+    assert torch.allclose(qb, qc, rtol=1e-12, atol=1e-15) and float(qb - qa) > 0
+    qz, _, _ = model.run(q0[:1], model.init_phi((1,)), 0.0, 500, backend=backend)
+    assert float(qz) == pytest.approx(10e-6, abs=1e-15)
+
+
+def test_applied_field_backends_agree_and_ramp_accepts_a_field():
+    t = dw.leonard2022_trapezoid_track()
+    model = dw.DWModel(t)
+    n = 4
+    q = torch.tensor(t.notch_positions_m[:n], dtype=torch.float64)
+    hz = torch.tensor([-3e4, 0.0, 1e4, -5e4], dtype=torch.float64)
+    kw = dict(n_on=300, rise_steps=50, fall_steps=50, h_z=hz)
+    qa, pa, _ = model.run(q, model.init_phi((n,)), 2e-3, 1000, backend="numba", **kw)
+    qb, pb, _ = model.run(q, model.init_phi((n,)), 2e-3, 1000, backend="torch", **kw)
+    assert torch.allclose(qa, qb, rtol=1e-9, atol=1e-9 * t.length_m)
+    assert torch.allclose(pa, pb, rtol=1e-9, atol=1e-9)
+    # ramp(h_z=...): a strong negative field walks the wall out of its notch toward x = 0 with no current
+    pulse = dw.DrivePulse(0.0, 1e-9, 1e-9)
+    qs = dw.ramp(t, 3, pulse=pulse, q0_m=t.notch_positions_m[0], h_z=-0.2 / MU0)
+    assert float(qs[-1, 0]) < float(qs[0, 0])
+    assert torch.equal(dw.ramp(t, 2, pulse=pulse, q0_m=t.notch_positions_m[0])[-1],
+                       dw.ramp(t, 2, pulse=pulse, q0_m=t.notch_positions_m[0], h_z=0.0)[-1])

@@ -116,3 +116,29 @@ def test_voltage_pulses_drive_current_through_the_series_resistance():
     assert float(e) == pytest.approx(4.0 / tr.series_resistance_ohm * (50e-9 - 2 * 20e-9 / 3))
     assert float(st["q"]) > 0  # the wall left the narrow end and sits in a notch
     assert int(dev.notch_index(st["q"])) >= 0
+
+
+def test_paper002_bias_fields_follow_the_pulse_polarity():
+    from spinaptic.devices.dw_synapse import LEONARD_RESET_BIAS_T
+    from spinaptic.physics.constants import MU0
+
+    trap = make_device("dw-trapezoid", temperature_k=0.0)
+    assert trap.config.write_field_t == 0.0 and trap.config.reset_field_t == LEONARD_RESET_BIAS_T == -38e-3
+    h = trap.bias_field(torch.tensor([1.0, 0.0, -2.0], dtype=torch.float64))
+    assert h.tolist() == pytest.approx([0.0, 0.0, -38e-3 / MU0])
+    assert make_device("dw-straight").bias_field(torch.tensor([-1.0])) == 0.0  # no reset bias described
+    assert make_device("dw-notched").bias_field(torch.tensor([-1.0])) == 0.0
+    with pytest.raises(ConfigError, match="reset_field_t"):
+        make_device("dw-trapezoid", reset_field_t=2.0)
+    # The reset bias assists a reset: from the last deep notch a -3.0 V pulse resets only with the bias.
+    last = trap.config.track.notch_positions_m[-1]
+    for field_t, resets in ((-38e-3, True), (0.0, False)):
+        dev = make_device("dw-trapezoid", temperature_k=0.0, q0_m=last, reset_field_t=field_t)
+        st, _ = dev.apply(dev.init_state((1,)), Pulses(-3.9, width_s=50e-9, kind="voltage"))
+        assert (float(st["q"]) < 1e-9) is resets
+    # and a + pulse of the same device does not feel it (writes under the net 0 field)
+    dev = make_device("dw-trapezoid", temperature_k=0.0)
+    bare = make_device("dw-trapezoid", temperature_k=0.0, reset_field_t=0.0)
+    a, _ = dev.apply(dev.init_state((1,)), Pulses(3.2, width_s=50e-9, kind="voltage"))
+    b, _ = bare.apply(bare.init_state((1,)), Pulses(3.2, width_s=50e-9, kind="voltage"))
+    assert torch.equal(a["q"], b["q"])

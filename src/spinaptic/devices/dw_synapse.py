@@ -27,6 +27,7 @@ import torch
 from ..config import ConfigError, check_choice, check_nonnegative, check_positive
 from ..physics import domain_wall as dw
 from ..physics.dw_tracks import (
+    LIU_CURRENT_SCALE,
     DWTrack,
     leonard2022_straight_track,
     leonard2022_trapezoid_track,
@@ -149,10 +150,27 @@ class DWContinuousConfig(DWSynapseConfig):
     nominal_amplitude: float = 80e-6
 
 
+LEONARD_RESET_BIAS_T = -38e-3
+"""Net easy-axis field [T] on the trapezoid's free layer during resets: the paper's -42 mT reset bias plus the
+stray-field offset that its -4 mT write bias compensates (+4 mT, so the net write field is 0)."""
+
+
 @dataclass(frozen=True)
 class DWTrapezoidConfig(DWSynapseConfig):
     """`DWSynapseConfig` with paper 002's trapezoid: 50 ns voltage pulses with 10 ns ramps, wall in the first notch
-    (the paper: "in all 13 measured cycles the DW reaches the first notch by 1.5 V")."""
+    (the paper: "in all 13 measured cycles the DW reaches the first notch by 1.5 V"), and the measurement's DC
+    bias fields, which alternate with the pulse polarity (the paper: "alternating between -4 mT for MW writing
+    and -42 mT for single-shot resetting").
+
+    Attributes:
+        write_field_t: net easy-axis field mu0 H [T] on the free layer during + (write) pulses and their
+            relaxation. Sign convention of the 1D model: > 0 pushes the wall to +x (expands the parallel
+            region); 0 = the paper's -4 mT bias exactly compensating the stray-field offset.
+        reset_field_t: the same during - (reset) pulses; default `LEONARD_RESET_BIAS_T` (-38 mT: the paper's
+            -42 mT with the +4 mT offset, assisting the reset, i.e. -z taken to favour the AP domain, as the
+            straight device's "120 mT (-z) to set ... fully antiparallel" implies; the trapezoid's text saturates
+            to AP along +z, so the paper's sign convention is not unambiguous).
+    """
 
     track: DWTrack = field(default_factory=leonard2022_trapezoid_track)
     mtj: MTJParams = field(default_factory=_leonard_trapezoid_mtj)
@@ -163,20 +181,32 @@ class DWTrapezoidConfig(DWSynapseConfig):
     nominal_width_s: float = 50e-9
     nominal_kind: str = "voltage"
     dt_s: float | None = 5e-12  # the overdamped wide-track wall: 5 ps gives the same 0 K thresholds as 1 ps
+    write_field_t: float = 0.0
+    reset_field_t: float = LEONARD_RESET_BIAS_T
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from ..config import check_range
+
+        check_range("write_field_t (bias field during writes)", self.write_field_t, -1.0, 1.0, unit="T")
+        check_range("reset_field_t (bias field during resets)", self.reset_field_t, -1.0, 1.0, unit="T")
 
 
 @dataclass(frozen=True)
 class DWStraightConfig(DWTrapezoidConfig):
-    """`DWSynapseConfig` with paper 002's straight track (350 nm wide, five identical notches)."""
+    """`DWSynapseConfig` with paper 002's straight track (350 nm wide, five identical notches); the paper
+    describes only its write ramps (4 mT bias compensating the offset: net 0) and no reset, so no bias field."""
 
     track: DWTrack = field(default_factory=leonard2022_straight_track)
     mtj: MTJParams = field(default_factory=_leonard_straight_mtj)
+    reset_field_t: float = 0.0
 
 
 _PRESETS = {
     "liu2021-stt": DWNotchedConfig,
-    "liu2021-sot": lambda: DWNotchedConfig(track=liu2021_sot_track(), nominal_amplitude=27e-6, nominal_width_s=0.5e-9,
-                                           relax_s=8e-9),
+    # paper 003's 27 uA times the shared calibrated current scale of the track presets (physics.dw_tracks)
+    "liu2021-sot": lambda: DWNotchedConfig(track=liu2021_sot_track(), nominal_amplitude=27e-6 * LIU_CURRENT_SCALE["liu2021-sot"],
+                                           nominal_width_s=0.5e-9, relax_s=8e-9),
     "sengupta2016": DWContinuousConfig,
     "leonard2022-trapezoid": DWTrapezoidConfig,
     "leonard2022-straight": DWStraightConfig,
@@ -221,6 +251,13 @@ class DWSynapse(Device):
         notches = torch.as_tensor(xs, dtype=q.dtype, device=q.device)
         return (q[..., None] - notches).abs().argmin(-1)
 
+    def bias_field(self, amplitude: torch.Tensor) -> torch.Tensor | float:
+        """Applied easy-axis field [A/m] per device during a pulse of ``amplitude`` (> 0 pushes the wall to +x).
+
+        0 here; paper 002's devices apply their write / reset bias fields by pulse polarity.
+        """
+        return 0.0
+
     def current_of(self, amplitude: torch.Tensor, kind: str) -> torch.Tensor:
         """Write current [A]: the amplitude itself, or V / R_series for voltage pulses."""
         return amplitude if kind == "current" else amplitude / self.config.track.series_resistance_ohm
@@ -249,6 +286,7 @@ class DWSynapse(Device):
         count = pulses.count_like(q).reshape(-1)
         width = torch.as_tensor(pulses.width_s, dtype=q.dtype, device=q.device).expand(shape).reshape(-1)
         cur = self.current_of(amp, pulses.kind)
+        h_z = self.bias_field(amp)
         model = self.model
         n_on = torch.round(width / model.dt_s).to(torch.int64)
         n_steps = int(n_on.max()) + model.steps(c.relax_s) if n_on.numel() else 0
@@ -260,7 +298,8 @@ class DWSynapse(Device):
             idx = torch.arange(count.numel(), device=q.device) if bool(active.all()) else active.nonzero().squeeze(1)
             q_k, p_k, _ = model.run(qf[idx], pf[idx], cur[idx], n_steps, n_on=n_on[idx],
                                     rise_steps=model.steps(c.rise_s), fall_steps=model.steps(c.fall_s),
-                                    temperature_k=c.temperature_k, generator=generator, backend=c.backend)
+                                    temperature_k=c.temperature_k, generator=generator, backend=c.backend,
+                                    h_z=h_z[idx] if torch.is_tensor(h_z) else h_z)
             qf, pf = qf.index_copy(0, idx, q_k), pf.index_copy(0, idx, p_k)
         t_eff = (width - 2.0 * (c.rise_s + c.fall_s) / 3.0).clamp_min(0.0) * count.to(q.dtype)
         if pulses.kind == "current":
@@ -313,6 +352,15 @@ class DWContinuous(DWSynapse):
         return DWContinuousConfig
 
 
+def _polarity_bias(config: DWTrapezoidConfig, amplitude: torch.Tensor) -> torch.Tensor | float:
+    """Paper 002's bias protocol: ``write_field_t`` for amplitude >= 0, ``reset_field_t`` below, in A/m."""
+    from ..physics.constants import MU0
+
+    if config.write_field_t == 0.0 and config.reset_field_t == 0.0:
+        return 0.0
+    return torch.where(amplitude < 0, config.reset_field_t / MU0, config.write_field_t / MU0).to(amplitude.dtype)
+
+
 @register_device("dw-trapezoid")
 class DWTrapezoid(DWSynapse):
     """Trapezoidal notched DW-MTJ (paper 002: voltage-controlled multi-level writes, single-shot reset)."""
@@ -320,6 +368,9 @@ class DWTrapezoid(DWSynapse):
     @classmethod
     def config_class(cls) -> type:
         return DWTrapezoidConfig
+
+    def bias_field(self, amplitude: torch.Tensor) -> torch.Tensor | float:
+        return _polarity_bias(self.config, amplitude)
 
 
 @register_device("dw-straight")
@@ -329,6 +380,9 @@ class DWStraight(DWSynapse):
     @classmethod
     def config_class(cls) -> type:
         return DWStraightConfig
+
+    def bias_field(self, amplitude: torch.Tensor) -> torch.Tensor | float:
+        return _polarity_bias(self.config, amplitude)
 
 
 __all__ = ["DWContinuous", "DWContinuousConfig", "DWNotched", "DWNotchedConfig", "DWStraight", "DWStraightConfig",

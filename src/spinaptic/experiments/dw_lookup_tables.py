@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import ConfigError, check_int, check_nonnegative, check_positive
+from ..config import ConfigError, check_int, check_nonnegative, check_positive, check_range
 from ..data import search_roots
 from ..devices.lookup_table import (
     LookupTable,
@@ -27,8 +27,10 @@ from ..devices.lookup_table import (
     table_statistics,
 )
 from ..physics import domain_wall as dw
+from ..physics.dw_tracks import LIU_CURRENT_SCALE, LIU_SOT_NOTCH, LIU_STT_NOTCH
 from ..physics.mtj import mixed_conductance
-from .base import Comparison, Result, RunContext, check, experiment
+from .base import Result, RunContext, experiment
+from .comparison import Comparison, calibrated_row, paper_row, reference_row
 
 PAPER_TABLE_I = {"stt": {"nl_plus": 0.07, "nl_minus": -0.15, "c2c_percent": 0.77},
                  "sot": {"nl_plus": 0.80, "nl_minus": -0.81, "c2c_percent": 3.23}}
@@ -36,6 +38,34 @@ PAPER_TABLE_I = {"stt": {"nl_plus": 0.07, "nl_minus": -0.15, "c2c_percent": 0.77
 variation."""
 
 KINDS = ("stt", "sot")
+TABLE_I_QUOTE = {"stt": "Domain wall STT +0.07/-0.15 0.77%", "sot": "Domain wall SOT +0.80/-0.81 3.23%"}
+GENUINE_SOURCE = "paper 003's MuMax3 lookup tables (CrossSim data release, BSD-3; `dwmtj-lookup-tables/`)"
+
+
+@dataclass(frozen=True)
+class DWLookupTablesTargets:
+    """Pass criteria, fixed before the run.
+
+    Attributes:
+    nl_abs_tol: Table I nonlinearity, |ours - paper| <= 0.25: our NeuroSim extraction applied to the paper's own
+        MuMax3 tables differs from Table I by up to 0.23 (SOT +), the uncertainty of the definition itself.
+    c2c_factor: Table I cycle-to-cycle, ours within this factor either way: the same extraction gives 0.73-0.78 x
+        Table I on the paper's own tables (~30 %), plus ~5 % spread between seeds of 30 ramps.
+    spread_factor: step spread (sigma of Delta-G) of the 1D model vs the MuMax3 tables, within this factor either
+        way (issue 9: 1.3; the 30-ramp seed spread of our sigma is ~10 %).
+    sot_over_stt_min: "significantly more pronounced in the SOT devices": SOT c2c at least twice STT's (Table I 4.2).
+    """
+
+    nl_abs_tol: float = 0.25
+    c2c_factor: float = 1.35
+    spread_factor: float = 1.3
+    sot_over_stt_min: float = 2.0
+
+    def __post_init__(self) -> None:
+        check_range("nl_abs_tol", self.nl_abs_tol, 0.0, 10.0, lo_open=True)
+        check_range("c2c_factor", self.c2c_factor, 1.0, 10.0)
+        check_range("spread_factor", self.spread_factor, 1.0, 10.0)
+        check_range("sot_over_stt_min", self.sot_over_stt_min, 0.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -51,8 +81,9 @@ class DWLookupTablesConfig:
         ``rp_sigma`` of R_P (12.8 %) and ``tmr_sigma`` of the TMR (6.9 %, paper 003 from Xue et al. 2015).
     stt_notch_depth_j, stt_notch_width_m, stt_current_scale: the 1D model's free parameters for the STT
         track (notch depth V0 [J], sech^2 range [m], multiplier of the paper's 50 uA pulse = nominal/effective
-        current cross-section); defaults are the result of the paper preset's calibration (seed 0), so the
-        quick preset uses the fitted values without refitting.
+        current cross-section); defaults are the shared paper-003 calibration of `physics.dw_tracks`
+        (`LIU_STT_NOTCH`, `LIU_CURRENT_SCALE`: the result of the paper preset's grid search, seed 0), the same
+        tracks the dw-dynamics experiment runs, so the quick preset uses the fitted values without refitting.
     sot_notch_depth_j, sot_notch_width_m, sot_current_scale: the same for the SOT track (27 uA pulse).
     calibrate: replace the six parameters by a grid search against the genuine 300 K tables before generating
         the tables (needs the genuine tables): the track presets' notch depth and range (`physics.dw_tracks`) and
@@ -65,6 +96,7 @@ class DWLookupTablesConfig:
     n_traj: Monte-Carlo devices of the nonlinearity fit.
     save_tables: write our tables as NPZ into ``<out>/tables/`` (inputs of the training experiments).
     figures: draw the PNG figures (off only to keep tests fast).
+    targets: pass criteria (`DWLookupTablesTargets`).
     """
 
     tables_dir: str = ""
@@ -74,12 +106,12 @@ class DWLookupTablesConfig:
     n_instances: int = 20
     rp_sigma: float = 0.128
     tmr_sigma: float = 0.069
-    stt_notch_depth_j: float = 7.5e-20
-    stt_notch_width_m: float = 12.5e-9
-    stt_current_scale: float = 1.0
-    sot_notch_depth_j: float = 8.375e-20
-    sot_notch_width_m: float = 20e-9
-    sot_current_scale: float = 1.25
+    stt_notch_depth_j: float = LIU_STT_NOTCH["notch_depth_j"]
+    stt_notch_width_m: float = LIU_STT_NOTCH["notch_width_m"]
+    stt_current_scale: float = LIU_CURRENT_SCALE["liu2021-stt"]
+    sot_notch_depth_j: float = LIU_SOT_NOTCH["notch_depth_j"]
+    sot_notch_width_m: float = LIU_SOT_NOTCH["notch_width_m"]
+    sot_current_scale: float = LIU_CURRENT_SCALE["liu2021-sot"]
     calibrate: bool = False
     calib_ramps: int = 16
     calib_factors: tuple[float, ...] = (0.8, 1.0, 1.25)
@@ -88,6 +120,7 @@ class DWLookupTablesConfig:
     n_traj: int = 4000
     save_tables: bool = True
     figures: bool = True
+    targets: DWLookupTablesTargets = DWLookupTablesTargets()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "temperatures_k", tuple(float(t) for t in _as_tuple(self.temperatures_k)))
@@ -164,9 +197,10 @@ def _params(cfg: DWLookupTablesConfig, kind: str) -> DWParams:
 
 
 def preset_params(kind: str) -> DWParams:
-    """The track preset's own notch (`physics.dw_tracks`) and the paper's pulse: the calibration's starting point."""
+    """The shared paper-003 calibration of the track presets (`physics.dw_tracks`: notch and current scale): the
+    defaults and the grid search's starting point."""
     t = dw.liu2021_stt_track() if kind == "stt" else dw.liu2021_sot_track()
-    return DWParams(t.notch_depth_j, t.notch_width_m, 1.0)
+    return DWParams(t.notch_depth_j, t.notch_width_m, LIU_CURRENT_SCALE[t.name])
 
 
 def make_track(kind: str, p: DWParams) -> dw.DWTrack:
@@ -251,7 +285,9 @@ def calibrate(kind: str, start: DWParams, factors: tuple[float, ...], target: np
     config=DWLookupTablesConfig,
     presets={
         "quick": DWLookupTablesConfig(temperatures_k=(300.0,), n_traj=2000),
-        "paper": DWLookupTablesConfig(calibrate=True, calib_ramps=60),
+        # the shared calibration of physics.dw_tracks (the one dw-dynamics runs); `--set calibrate=true` redoes the
+        # grid search around it (a run-local refit, which then no longer matches the other experiments' tracks)
+        "paper": DWLookupTablesConfig(calib_ramps=60),
     },
 )
 def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
@@ -301,15 +337,15 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
         g300 = genuine.get((kind, 300.0))
         g_ranges[kind] = ((float(g300.g_min[0]), float(g300.g_max[0])) if g300 is not None
                           else tuple(getattr(cfg, f"{kind}_g_range_s")))
-    targets = {k: step_summary(genuine[(k, 300.0)]) for k in KINDS if (k, 300.0) in genuine}
+    fit_to = {k: step_summary(genuine[(k, 300.0)]) for k in KINDS if (k, 300.0) in genuine}
     if cfg.calibrate:
-        if len(targets) < 2:
+        if len(fit_to) < 2:
             notes.append("Calibration asked for but the genuine 300 K tables are missing: configured parameters used.")
         else:
             calib_rows: list[dict[str, Any]] = []
             for kind in KINDS:
                 best, rows = ctx.cached(f"calibration-{kind}", lambda kind=kind: calibrate(
-                    kind, preset_params(kind), cfg.calib_factors, targets[kind], g_ranges[kind], cfg.calib_ramps, cfg.n_pulses,
+                    kind, preset_params(kind), cfg.calib_factors, fit_to[kind], g_ranges[kind], cfg.calib_ramps, cfg.n_pulses,
                     ctx.make_generator(f"calibration-{kind}")))
                 params[kind] = best
                 calib_rows += rows
@@ -350,62 +386,98 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
     tables_out["Table I figures and step statistics"] = fig_rows
 
     # (4) comparisons ---------------------------------------------------------------------------------
+    tg = cfg.targets
+    paper_protocol = cfg.n_pulses == 31  # 32 notches end to end, as the paper's ramps
+    off_protocol = f"ramps of {cfg.n_pulses} pulses per direction, the paper's run the 32 notches end to end (31)"
+
+    def judged(row: Comparison) -> Comparison:
+        if not paper_protocol and row.verdict in ("pass", "short"):
+            row.verdict, row.note = "not-comparable", off_protocol
+        return row
+
     for kind in KINDS:
         paper = PAPER_TABLE_I[kind]
         o = our_fig[f"{kind}-300"]
         gkey = f"{kind}-300"
         K = kind.upper()
-        if gkey in gen_fig:
+        src = f"paper 003 Table I ({K}, 300 K)"
+        if gkey in gen_fig:  # the definition applied to the paper's own tables: how far the extraction itself is
             gf = gen_fig[gkey]
-            comparisons.append(Comparison(f"{K} Table I from the genuine MuMax3 tables: nonlinearity +/-",
-                                          f"+{paper['nl_plus']:.2f}/{paper['nl_minus']:.2f}",
-                                          f"{gf['nl_plus']:+.2f}/{gf['nl_minus']:+.2f}", "", "", "info",
-                                          "our extraction (NeuroSim label of the mean pulse response) applied to the paper's own tables"))
-            comparisons.append(Comparison(f"{K} Table I from the genuine MuMax3 tables: cycle-to-cycle", paper["c2c_percent"],
-                                          round(gf["c2c_percent"], 3), "%", "", "info",
-                                          "sigma(Delta-G)/(G_max - G_min), bin-averaged; the published tables give "
-                                          f"{gf['c2c_percent'] / paper['c2c_percent']:.2f} x the paper's figure"))
-        comparisons.append(check(f"{K} nonlinearity + (1D model, 300 K)", f"+{paper['nl_plus']:.2f}", round(o["nl_plus"], 3),
-                                 abs(o["nl_plus"] - paper["nl_plus"]) <= 0.5, target="within +/-0.5 of the paper",
-                                 gap=f"ours {o['nl_plus']:+.2f} vs paper +{paper['nl_plus']:.2f}"))
-        comparisons.append(check(f"{K} nonlinearity - (1D model, 300 K)", f"{paper['nl_minus']:.2f}", round(o["nl_minus"], 3),
-                                 abs(o["nl_minus"] - paper["nl_minus"]) <= 0.5, target="within +/-0.5 of the paper",
-                                 gap=f"ours {o['nl_minus']:+.2f} vs paper {paper['nl_minus']:.2f}"))
-        comparisons.append(check(f"{K} cycle-to-cycle variation (1D model, 300 K)", paper["c2c_percent"],
-                                 round(o["c2c_percent"], 3), 0.5 <= o["c2c_percent"] / paper["c2c_percent"] <= 2.0,
-                                 unit="%", target="within a factor 2 of the paper",
-                                 gap=f"ours {o['c2c_percent']:.2f} % vs paper {paper['c2c_percent']} %"))
+            comparisons.append(paper_row(
+                f"{K} Table I nonlinearity +/- by our extraction, applied to the genuine MuMax3 tables",
+                f"+{paper['nl_plus']:.2f}/{paper['nl_minus']:.2f}", f"{gf['nl_plus']:+.2f}/{gf['nl_minus']:+.2f}", None,
+                source=src, quote=TABLE_I_QUOTE[kind],
+                note="tests the definition (NeuroSim label of the mean pulse response), not the model: its gap sets "
+                     "the nonlinearity tolerance of the model rows"))
+            comparisons.append(paper_row(
+                f"{K} Table I cycle-to-cycle by our definition, applied to the genuine MuMax3 tables",
+                f"{paper['c2c_percent']}%", round(gf["c2c_percent"], 3), None, unit="%", source=src,
+                quote=TABLE_I_QUOTE[kind],
+                note=f"{gf['c2c_percent'] / paper['c2c_percent']:.2f} x Table I: the paper worked from its raw 930 "
+                     "ramp points, the published tables are smoothed; sets the c2c tolerance of the model rows"))
+        for sign in ("plus", "minus"):
+            pv, ov = paper[f"nl_{sign}"], o[f"nl_{sign}"]
+            comparisons.append(judged(paper_row(
+                f"{K} nonlinearity {'+' if sign == 'plus' else '-'} (1D model, 300 K, {cfg.n_ramps} ramps)",
+                f"{pv:+.2f}", round(ov, 3), abs(ov - pv) <= tg.nl_abs_tol, source=src, quote=TABLE_I_QUOTE[kind],
+                target=f"within +/-{tg.nl_abs_tol:g}", gap=f"ours {ov:+.2f} vs Table I {pv:+.2f}")))
+        c = o["c2c_percent"]
+        comparisons.append(judged(paper_row(
+            f"{K} cycle-to-cycle variation (1D model, 300 K, {cfg.n_ramps} ramps)", f"{paper['c2c_percent']}%",
+            round(c, 3), 1 / tg.c2c_factor <= c / paper["c2c_percent"] <= tg.c2c_factor, unit="%", source=src,
+            quote=TABLE_I_QUOTE[kind], target=f"within x{tg.c2c_factor:g} either way",
+            gap=f"ours {c / paper['c2c_percent']:.2f} x Table I",
+            note="definition: `devices.lookup_table.cycle_to_cycle`, the same as dw-dynamics")))
         if (kind, 300.0) in genuine:
             ov, gv = step_summary(ours[(kind, 300.0)]) * 1e6, step_summary(genuine[(kind, 300.0)]) * 1e6
-            for what, sl, tol in (("mean step", slice(0, 2), 0.15), ("step spread (sigma)", slice(2, 4), 0.30)):
-                o_, g_ = float(ov[sl].mean()), float(gv[sl].mean())
-                comparisons.append(check(f"{K} {what} vs MuMax3 (300 K, instance 0, both directions)", round(g_, 3),
-                                         round(o_, 3), abs(o_ / g_ - 1) <= tol, unit="uS", target=f"within {tol:.0%} of MuMax3",
-                                         gap=f"ours {o_ / g_:.2f} x MuMax3"))
+            m_o, m_g = float(ov[:2].mean()), float(gv[:2].mean())
+            s_o, s_g = float(ov[2:].mean()), float(gv[2:].mean())
+            comparisons.append(calibrated_row(
+                f"{K} mean step (300 K, instance 0, both directions)", round(m_g, 3), round(m_o, 3), unit="uS",
+                source=GENUINE_SOURCE,
+                note=f"notch depth, range and current scale fitted to it ({'in this run' if cfg.calibrate else 'shared calibration of physics.dw_tracks'}); ours {m_o / m_g:.2f} x MuMax3"))
+            r = s_o / s_g
+            comparisons.append(judged(reference_row(
+                f"{K} step spread sigma(Delta-G) vs MuMax3 (300 K, instance 0, both directions, {cfg.n_ramps} ramps)",
+                round(s_g, 3), round(s_o, 3), 1 / tg.spread_factor <= r <= tg.spread_factor, unit="uS",
+                source=GENUINE_SOURCE, target=f"within x{tg.spread_factor:g} either way",
+                gap=f"ours {r:.2f} x MuMax3" + ("" if kind == "stt" else
+                    ": the rigid 1D SOT wall hops bimodally (stays pinned, or coasts ~Delta phi / alpha over several "
+                    "notches after the pulse, near the DMI saturation velocity); with the mean step matched the spread "
+                    "stays 1.5-1.7 x for notch ranges 20-40 nm, depths and pulse rise/fall 0-0.2 ns, so it is a limit "
+                    "of the (q, phi) model (no wall tilt or internal modes), not of the calibration"),
+                note="the spread enters the calibration loss with weight 1, but cannot be set apart from the mean")))
         else:
             comparisons.append(Comparison(f"{K} steps vs MuMax3", "genuine tables", "-", verdict="not-comparable",
-                                          note="genuine tables not found"))
+                                          note="genuine tables not found", kind="reference", source=GENUINE_SOURCE))
     for kind in KINDS:  # other temperatures: predictions of the 300 K-calibrated model
         pitch_g = (g_ranges[kind][1] - g_ranges[kind][0]) / (len(make_track(kind, params[kind]).notch_positions_m) - 1)
         for t in temps:
             if t == 300.0 or (kind, t) not in genuine:
                 continue
             ov, gv = step_summary(ours[(kind, t)]), step_summary(genuine[(kind, t)])
-            comparisons.append(Comparison(
+            comparisons.append(reference_row(
                 f"{kind.upper()} {t:g} K mean step / spread (instance 0) vs MuMax3", f"{gv[:2].mean() * 1e6:.2f} / {gv[2:].mean() * 1e6:.2f}",
-                f"{ov[:2].mean() * 1e6:.2f} / {ov[2:].mean() * 1e6:.2f}", "uS", "", "info",
-                f"{ov[:2].mean() / pitch_g:.2f} vs {gv[:2].mean() / pitch_g:.2f} notch pitches per pulse; model calibrated at 300 K only"))
+                f"{ov[:2].mean() * 1e6:.2f} / {ov[2:].mean() * 1e6:.2f}", None, unit="uS", source=GENUINE_SOURCE,
+                note=f"{ov[:2].mean() / pitch_g:.2f} vs {gv[:2].mean() / pitch_g:.2f} notch pitches per pulse; "
+                     "prediction of the model calibrated at 300 K, shown without a verdict"))
     sot, stt = our_fig["sot-300"], our_fig["stt-300"]
     ratio = sot["c2c_percent"] / stt["c2c_percent"]
-    comparisons.append(check("SOT more stochastic than STT (cycle-to-cycle ratio, 1D model)",
-                             round(PAPER_TABLE_I["sot"]["c2c_percent"] / PAPER_TABLE_I["stt"]["c2c_percent"], 2),
-                             round(ratio, 2), ratio >= 2.0, target=">= 2"))
+    comparisons.append(judged(paper_row(
+        "SOT more stochastic than STT (cycle-to-cycle ratio, 1D model, 300 K)",
+        "significantly more pronounced in SOT (Table I: 3.23 % vs 0.77 %)", round(ratio, 2),
+        ratio >= tg.sot_over_stt_min, source="paper 003 text, Fig. 3(a), Table I",
+        quote="this is significantly more pronounced in the SOT devices", target=f">= {tg.sot_over_stt_min:g}")))
     for kind in KINDS:
         key = f"genuine_{kind}_implied_rp_rel_sigma"
         if key in metrics:
-            comparisons.append(Comparison(f"{kind.upper()} genuine instances: implied R_P / TMR spread", "12.8 % / 6.9 %",
-                                          f"{100 * metrics[key]:.1f} % / {100 * metrics[f'genuine_{kind}_implied_tmr_rel_sigma']:.1f} %",
-                                          "", "", "info", "R_P = 1/G_max, TMR = G_max/G_min - 1 of the 20 published instances"))
+            comparisons.append(paper_row(
+                f"{kind.upper()} genuine instances: implied R_P / TMR spread", "12.8 % / 6.9 %",
+                f"{100 * metrics[key]:.1f} % / {100 * metrics[f'genuine_{kind}_implied_tmr_rel_sigma']:.1f} %", None,
+                source="paper 003 text (device-to-device variation)",
+                quote="the MTJ parallel resistance R_p (12.8%) and the tunnel magnetoresistance ratio TMR (6.9%)",
+                note="R_P = 1/G_max, TMR = G_max/G_min - 1 of the 20 published instances (a check of the data "
+                     "against the text; our own instances draw the paper's sigmas, an input)"))
     for k, f in our_fig.items():
         for q in ("nl_plus", "nl_minus", "c2c_percent", "mean_step_increasing_s", "std_step_increasing_s"):
             metrics[f"ours_{k}K_{q}"] = f[q]
@@ -436,7 +508,7 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
         "**Genuine tables vs Table I.** Applied to the published MuMax3 tables, these definitions give the nonlinearity "
         "of Table I within ~0.05 (STT) and ~0.25 (SOT), but cycle-to-cycle values ~0.75 x the paper's: the paper computed "
         "them from its raw 930 ramp points (not published), which the smoothed tables do not fully retain.",
-        f"**Fitted 1D-model parameters** ({'grid search in this run' if cfg.calibrate and len(targets) == 2 else 'defaults = an earlier grid search of the paper preset'}; "
+        f"**Fitted 1D-model parameters** ({'grid search in this run' if cfg.calibrate and len(fit_to) == 2 else 'the shared paper-003 calibration of `physics.dw_tracks` = an earlier grid search of the paper preset'}; "
         f"targets: the genuine 300 K instance-0 mean step and step spread over the range, both directions): {fitted}. "
         "Paper 003 gives the notch geometry (semicircles, r = 5 nm) but not its pinning energy; the current "
         "cross-section multiplier absorbs the 1D model's drive efficiency. The MTJ R_P / TMR (not given in the paper) "

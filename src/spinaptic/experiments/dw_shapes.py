@@ -1,4 +1,11 @@
-"""Paper 002: trapezoidal vs straight notched DW-MTJ tracks under voltage pulses (Fig. 2b-d, Fig. 3b-c)."""
+"""Paper 002: trapezoidal vs straight notched DW-MTJ tracks under voltage pulses (Fig. 2b-d, Fig. 3b-c).
+
+Rows: the paper's counts, spreads and orderings are tested (`paper` rows, each with its quote); the three
+trapezoid voltages (3.0 V, 3.5 V, 3.7 V) are the calibration targets of the track (`calibrated`, see
+`physics.dw_tracks.LEONARD_TRAPEZOID_NOTCH`); identities (levels = notch positions, R after reset = R_AP, notch
+counts) are unit tests in tests/test_dw_shapes.py. The measurement's bias fields (-4 mT writing, -42 mT
+resetting) are applied to the model through the devices' polarity-dependent bias.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +14,79 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from ..config import check_int, check_nonnegative, check_positive
+from ..config import ConfigError, check_int, check_range
 from ..devices.base import Pulses
 from ..devices.dw_synapse import DWStraight, DWSynapse, DWTrapezoid
-from ..physics.dw_tracks import leonard2022_trapezoid_track
-from .base import Comparison, Result, RunContext, check, experiment
+from ..physics.dw_tracks import leonard2022_level_notches
+from .base import Result, RunContext, experiment
+from .comparison import Comparison, calibrated_row, check_row, paper_row
 
 TRAPEZOID_LEVELS_OHM = (93.3, 76.1, 67.1)
 TRAPEZOID_SIGMA_OHM = (1.1, 0.4, 0.3)
 TRAPEZOID_VC = (3.0, 3.5)
 TRAPEZOID_VAR = (0.025, 0.057)
 TRAPEZOID_RESET_V = 3.7
+TRAPEZOID_RESET_VAR = 0.0135
 STRAIGHT_LEVELS_OHM = (1061.0, 1043.3, 989.0, 929.5, 913.1)
 STRAIGHT_SIGMA_OHM = (1.1, 2.6, 2.1, 0.8, 0.4)
+SRC_FIG2 = "Sec. 'Electrical characterization', Fig. 2b"
+SRC_FIG2CD = "Sec. 'Electrical characterization', Fig. 2c-d"
+SRC_FIG3 = "Sec. 'Electrical characterization', Fig. 3b"
+Q_STATES = "In the write direction there are only three distinct resistance states at 93 Ω , 76 Ω , and 67 Ω"
+Q_LEVEL1 = "The resistance of the first notch is stable at $93.3 \\Omega \\pm 1.1 \\Omega$"
+Q_VC1 = "this switch has $var = 2.5\\%$ over 13 cycles"
+Q_VC2 = "The next switch shows $V_{C,avg} = 3.5 V$ with $var = 5.7\\%$"
+Q_RESET = "requires the maximum voltage $V_{C,avg} = 3.7 V$ with $var = 1.35\\%$, slightly above the"
+Q_SINGLE = "showing only a single state transition from the maximum to minimum resistance"
+Q_FIRST = "In all 13 measured cycles the DW reaches the first notch by 1.5 V"
+Q_BIAS = "alternating between -4 mT for MW writing and -42 mT for single-shot resetting"
+Q_STRAIGHT5 = "Five resistance levels are observed, showing the DW is pinned by all five notches present"
+Q_STRAIGHT_SD = "1061.0 \\pm 1.1\\ \\Omega, 1043.3 \\pm 2.6\\ \\Omega, 989.0 \\pm 2.1\\ \\Omega"
+Q_MULTI = "the DW is more liable to move over multiple notches with a single pulse"
+Q_STOCH = "a straight device has higher stochasticity, but with stable resistance levels"
+PAPER_BIAS_MT = (-4.0, -42.0)
+
+
+@dataclass(frozen=True)
+class DWShapesTargets:
+    """Pass criteria, fixed before the run.
+
+    Attributes:
+        var_factor: our switching-voltage variation (V_max - V_min)/(2 V_avg) must lie within a factor
+            ``var_factor`` of the paper's (2.5 %, 5.7 %, reset 1.35 %): a range statistic of 13 (reset: 3) cycles
+            scatters by ~+-30 % (13) to ~+-60 % (3) between cycle sets, and the step of our ramps (0.02-0.05 V on
+            3-4 V) quantises it by 0.3-0.8 %; a factor 2 is the smallest band those allow.
+        level_noise_factor: the thermal jitter of the wall in a notch (our only level noise) must not exceed
+            ``level_noise_factor`` x the paper's measured sd (the measurement adds read noise on top).
+        single_shot_min: fraction of resets in one pulse from the last notch to the AP end (issue 9: >= 90 %;
+            the paper shows every one of its reset cycles single-shot; 39 resets give a binomial sd of ~5 %).
+        reset_ratio_min: mean reset voltage / mean largest write voltage must exceed this (the paper: 3.7 V
+            "slightly above" 3.5 V, ratio 1.057; 1.0 tests the paper's ordering, the statement the single-shot
+            reset rests on).
+        first_notch_v_max: every write ramp from the AP end must reach the first notch by this voltage [V]
+            (the paper's bound, 1.5 V).
+        e1_le1_min: E1 check, trapezoid: fraction of walls hopping at most one level notch at the matched
+            amplitude (a voltage-addressed track: >= 95 %, binomial sd ~4 % at 32 walls).
+        e1_straight_hops_min: E1 check, straight: mean notches hopped at ``e1_factor`` x the depinning voltage
+            must exceed this (identical notches: one depinning crosses them all, so > 1).
+    """
+
+    var_factor: float = 2.0
+    level_noise_factor: float = 1.0
+    single_shot_min: float = 0.9
+    reset_ratio_min: float = 1.0
+    first_notch_v_max: float = 1.5
+    e1_le1_min: float = 0.95
+    e1_straight_hops_min: float = 1.0
+
+    def __post_init__(self) -> None:
+        check_range("var_factor", self.var_factor, 1.0, 10.0)
+        check_range("level_noise_factor", self.level_noise_factor, 0.0, 10.0, lo_open=True)
+        check_range("single_shot_min", self.single_shot_min, 0.0, 1.0)
+        check_range("reset_ratio_min", self.reset_ratio_min, 0.5, 2.0)
+        check_range("first_notch_v_max", self.first_notch_v_max, 0.0, 10.0, unit="V", lo_open=True)
+        check_range("e1_le1_min", self.e1_le1_min, 0.0, 1.0)
+        check_range("e1_straight_hops_min", self.e1_straight_hops_min, 0.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -32,10 +99,19 @@ class DWShapesConfig:
     trapezoid_v_max: largest write / reset amplitude [V].
     trapezoid_devices: independent trapezoid devices (paper: 13 cycles of one device; thermal replicas here).
     trapezoid_rounds: write-then-reset rounds per device without re-initialisation (paper Fig. 2c-d: 3).
+    write_bias_mt, reset_bias_mt: DC bias field mu0 H_z [mT] along the paper's z during writes / resets (paper:
+        -4 mT / -42 mT).
+    stray_offset_mt: stray field of the pinned layers on the free layer [mT] (the paper's minor loop is offset;
+        its -4 mT write bias "compensate[s] for the offset field loop", so +4 mT: the net write field is 0).
+        The net field bias + offset enters the 1D model with -z favouring the AP domain (pushing the wall
+        to the IN end, i.e. assisting the reset; see `devices.dw_synapse.DWTrapezoidConfig`).
     straight_v_max: largest amplitude of the straight-track ramp [V] (paper: 5.5 V).
     straight_cycles: ramps of the straight track, each from the first notch (paper: 10).
-    e1_tracks: replicas of the E1 check (notches hopped at 1.5 x the depinning current).
-    e1_factor: multiple of the 0 K depinning voltage of the first notch used there.
+    var_cycles_write, var_cycles_reset: cycles per set for the range statistic var (paper: 13 write cycles,
+        3 reset cycles); our ramps are split into sets of this size and var is averaged over the sets.
+    e1_tracks: replicas of the E1 check (notches hopped at e1_factor x the depinning voltage).
+    e1_factor: multiple of the 0 K depinning voltage of the straight track's first notch used there.
+    targets: pass criteria (`DWShapesTargets`).
     """
 
     temperature_k: float = 300.0
@@ -47,20 +123,61 @@ class DWShapesConfig:
     trapezoid_v_max: float = 7.0
     trapezoid_devices: int = 13
     trapezoid_rounds: int = 3
+    write_bias_mt: float = -4.0
+    reset_bias_mt: float = -42.0
+    stray_offset_mt: float = 4.0
     straight_v_max: float = 5.5
     straight_cycles: int = 40
+    var_cycles_write: int = 13
+    var_cycles_reset: int = 3
     e1_tracks: int = 64
     e1_factor: float = 1.5
+    targets: DWShapesTargets = DWShapesTargets()
 
     def __post_init__(self) -> None:
-        for name in ("pulse_width_s", "v_step", "trapezoid_v_max", "straight_v_max", "e1_factor"):
-            check_positive(name, getattr(self, name))
-        for name in ("temperature_k", "rise_s", "fall_s", "relax_s"):
-            check_nonnegative(name, getattr(self, name))
+        check_range("temperature_k", self.temperature_k, 0.0, 1000.0, unit="K")
+        check_range("pulse_width_s", self.pulse_width_s, 1e-10, 1e-6, unit="s")
+        for name in ("rise_s", "fall_s", "relax_s"):
+            check_range(name, getattr(self, name), 0.0, 1e-6, unit="s")
+        if self.rise_s + self.fall_s > self.pulse_width_s:
+            raise ConfigError(f"rise_s + fall_s = {self.rise_s + self.fall_s:g} s exceeds pulse_width_s")
+        check_range("v_step", self.v_step, 1e-3, 1.0, unit="V")
+        check_range("trapezoid_v_max", self.trapezoid_v_max, 0.1, 50.0, unit="V")
+        check_range("straight_v_max", self.straight_v_max, 0.1, 50.0, unit="V")
+        for name in ("write_bias_mt", "reset_bias_mt", "stray_offset_mt"):
+            check_range(name, getattr(self, name), -500.0, 500.0, unit="mT")
+        check_range("e1_factor", self.e1_factor, 1.0, 10.0)
         check_int("trapezoid_devices", self.trapezoid_devices, 1, 100_000)
         check_int("trapezoid_rounds", self.trapezoid_rounds, 1, 1000)
         check_int("straight_cycles", self.straight_cycles, 1, 1_000_000)
+        check_int("var_cycles_write", self.var_cycles_write, 2, 10_000)
+        check_int("var_cycles_reset", self.var_cycles_reset, 2, 10_000)
         check_int("e1_tracks", self.e1_tracks, 1, 1_000_000)
+
+    @property
+    def write_field_t(self) -> float:
+        """Net field [T] on the free layer during writes in the 1D model's convention (> 0 pushes to +x)."""
+        return (self.write_bias_mt + self.stray_offset_mt) * 1e-3
+
+    @property
+    def reset_field_t(self) -> float:
+        """Net field [T] during resets (the paper's -42 mT + 4 mT offset = -38 mT)."""
+        return (self.reset_bias_mt + self.stray_offset_mt) * 1e-3
+
+    def paper_conditions_differ(self) -> list[str]:
+        """The run's settings that differ from the paper's measurement (empty: comparable)."""
+        out = []
+        if abs(self.temperature_k - 300.0) > 10:
+            out.append(f"T = {self.temperature_k:g} K (paper: room temperature)")
+        if (self.pulse_width_s, self.rise_s, self.fall_s) != (50e-9, 10e-9, 10e-9):
+            out.append("pulses differ from the paper's 50 ns with 10 ns rise / fall")
+        return out
+
+    def bias_differs(self) -> str:
+        """Non-empty when the bias fields are not the paper's -4 / -42 mT."""
+        if (self.write_bias_mt, self.reset_bias_mt) != PAPER_BIAS_MT:
+            return (f"bias {self.write_bias_mt:g} / {self.reset_bias_mt:g} mT (paper: -4 / -42 mT)")
+        return ""
 
 
 PRESETS = {
@@ -71,15 +188,26 @@ PRESETS = {
 
 def _device(cls, cfg: DWShapesConfig) -> DWSynapse:
     dev = cls()
+    fields = {}
+    if cls is DWTrapezoid:
+        fields = {"write_field_t": cfg.write_field_t, "reset_field_t": cfg.reset_field_t}
     return cls(replace(dev.config, temperature_k=cfg.temperature_k, relax_s=cfg.relax_s, rise_s=cfg.rise_s,
-                       fall_s=cfg.fall_s))
+                       fall_s=cfg.fall_s, **fields))
 
 
-def _state(dev: DWSynapse, q: np.ndarray) -> np.ndarray:
-    """-1 at the AP end (left of half the first notch position), else the nearest notch index."""
+def _all_index(dev: DWSynapse, q: np.ndarray) -> np.ndarray:
+    """-1 at the AP end (left of half the first notch position), else the nearest notch index (all notches)."""
     xs = np.asarray(dev.config.track.notch_positions_m)
     idx = np.abs(q[..., None] - xs).argmin(-1)
     return np.where(q < 0.5 * xs[0], -1, idx)
+
+
+def _level(dev: DWSynapse, idx: np.ndarray) -> np.ndarray:
+    """Level index from the all-notch index: -1 at the AP end, else the number of level (deep) notches at or
+    before the wall's notch minus one (a wall in a shallow notch counts as still in the level behind it)."""
+    deep = np.asarray(leonard2022_level_notches(dev.config.track))
+    lv = np.searchsorted(deep, np.maximum(idx, 0), side="right") - 1
+    return np.where(idx < 0, -1, lv)
 
 
 def _on_notch(dev: DWSynapse, q: np.ndarray) -> np.ndarray:
@@ -94,7 +222,7 @@ def _ramp(dev: DWSynapse, st, volts: np.ndarray, sign: float, cfg: DWShapesConfi
     idx, res, qs = [], [], []
     for k, v in enumerate(volts):
         st, _ = dev.apply(st, Pulses(sign * float(v), width_s=cfg.pulse_width_s, kind="voltage"), generator=gen)
-        idx.append(_state(dev, st["q"].cpu().numpy()))
+        idx.append(_all_index(dev, st["q"].cpu().numpy()))
         res.append((1.0 / dev.conductance(st)).cpu().numpy())
         qs.append(st["q"].cpu().numpy())
         if stop_at_start and bool((st["q"] < 0.5 * dev.config.track.notch_positions_m[0]).all()):
@@ -106,13 +234,16 @@ def _ramp(dev: DWSynapse, st, volts: np.ndarray, sign: float, cfg: DWShapesConfi
     return st, np.asarray(idx), np.asarray(res), np.asarray(qs)
 
 
-def _switch_voltages(volts: np.ndarray, idx: np.ndarray, n_levels: int) -> list[list[float]]:
-    """For each transition k -> above k: the first voltage where the notch index exceeds k (per ramp)."""
+def _switch_voltages(volts: np.ndarray, lvl: np.ndarray, n_levels: int) -> list[list[float]]:
+    """For each transition k -> above k: the first voltage where the level exceeds k (per ramp that starts at
+    or below k)."""
     out = []
     for k in range(n_levels - 1):
         vk = []
-        for j in range(idx.shape[1]):
-            hit = np.nonzero(idx[:, j] > k)[0]
+        for j in range(lvl.shape[1]):
+            if lvl[0, j] > k:
+                continue
+            hit = np.nonzero(lvl[:, j] > k)[0]
             if hit.size:
                 vk.append(float(volts[hit[0]]))
         out.append(vk)
@@ -122,6 +253,12 @@ def _switch_voltages(volts: np.ndarray, idx: np.ndarray, n_levels: int) -> list[
 def _var(v: list[float]) -> float:
     """Paper 002's switching-voltage variation (V_max - V_min) / (2 V_avg)."""
     return float((max(v) - min(v)) / (2 * np.mean(v))) if v else float("nan")
+
+
+def _var_sets(v: list[float], n: int) -> float:
+    """`_var` averaged over disjoint sets of ``n`` cycles (the paper's cycle count); nan with fewer than n."""
+    sets = [v[i:i + n] for i in range(0, len(v) - n + 1, n)]
+    return float(np.mean([_var(s) for s in sets])) if sets else float("nan")
 
 
 def _trapezoid(cfg: DWShapesConfig, ctx: RunContext) -> dict:
@@ -146,15 +283,18 @@ def _straight(cfg: DWShapesConfig, ctx: RunContext) -> dict:
     return {"volts": volts, "idx": idx, "r": res, "on_notch": _on_notch(dev, qs)}
 
 
-def _depinning_voltage(dev: DWSynapse, cfg: DWShapesConfig, ctx: RunContext, notch: int = 0) -> float:
-    """Smallest voltage [V] (resolution ~1 %) that moves the wall out of notch ``notch`` (forward) at 0 K."""
-    cold = type(dev)(replace(dev.config, temperature_k=0.0, q0_m=dev.config.track.notch_positions_m[notch]))
-    lo, hi = 0.0, 3.0 * max(cfg.straight_v_max, cfg.trapezoid_v_max)
-    for _ in range(2):
+def depinning_voltage(dev: DWSynapse, notch: int, sign: float = 1.0, *, width_s: float = 50e-9,
+                      v_max: float = 30.0, device=None) -> float:
+    """Smallest |V| [V] (resolution ~0.1 %) whose pulse moves the wall out of notch ``notch`` (all-notch index)
+    toward ``sign`` at 0 K, with the device's bias fields; nan if none up to ``v_max``."""
+    xs = dev.config.track.notch_positions_m
+    cold = type(dev)(replace(dev.config, temperature_k=0.0, q0_m=xs[notch]))
+    lo, hi = 0.0, v_max
+    for _ in range(3):
         v = torch.linspace(lo, hi, 21, dtype=torch.float64)
-        st = cold.init_state((21,), device=ctx.device)
-        st, _ = cold.apply(st, Pulses(v, width_s=cfg.pulse_width_s, kind="voltage"))
-        moved = (cold.notch_index(st["q"]) > notch).cpu().numpy()
+        st = cold.init_state((21,), device=device)
+        st, _ = cold.apply(st, Pulses(sign * v, width_s=width_s, kind="voltage"))
+        moved = (((st["q"] - xs[notch]) * sign) > 0.5 * dev.config.track.notch_width_m).cpu().numpy()
         if not moved.any():
             return float("nan")
         k = int(np.argmax(moved))
@@ -163,25 +303,41 @@ def _depinning_voltage(dev: DWSynapse, cfg: DWShapesConfig, ctx: RunContext, not
 
 
 def _e1(cfg: DWShapesConfig, ctx: RunContext) -> dict:
-    """Check E1: notches hopped by one pulse from the first notch, straight track at e1_factor x its 0 K
+    """Check E1: level notches hopped by one pulse from the first notch, straight track at e1_factor x its 0 K
     depinning voltage, trapezoid at the matched amplitude (midway between the 0 K depinning voltages of the
-    first and second notch)."""
+    first and second level notch); and the trapezoid's 0 K reset voltage with and without the reset bias."""
     out = {}
     for name, cls in (("trapezoid", DWTrapezoid), ("straight", DWStraight)):
         dev = _device(cls, cfg)
-        v_dep = _depinning_voltage(dev, cfg, ctx, 0)
+        deep = leonard2022_level_notches(dev.config.track)
+        v_dep = depinning_voltage(dev, deep[0], width_s=cfg.pulse_width_s, device=ctx.device)
         if name == "trapezoid":
-            v_next = _depinning_voltage(dev, cfg, ctx, 1)
+            v_next = depinning_voltage(dev, deep[1], width_s=cfg.pulse_width_s, device=ctx.device)
             v_apply = 0.5 * (v_dep + v_next)
         else:
             v_next, v_apply = float("nan"), cfg.e1_factor * v_dep
         st = dev.init_state((cfg.e1_tracks,), device=ctx.device)
         st, _ = dev.apply(st, Pulses(v_apply, width_s=cfg.pulse_width_s, kind="voltage"),
                           generator=ctx.make_generator(f"e1-{name}"))
-        hops = dev.notch_index(st["q"]).cpu().numpy().astype(float)
+        hops = _level(dev, _all_index(dev, st["q"].cpu().numpy())).astype(float)
         out[name] = {"v_dep": v_dep, "v_dep_next": v_next, "v_applied": v_apply, "mean_hops": float(hops.mean()),
                      "max_hops": float(hops.max()), "frac_le1": float((hops <= 1).mean())}
+        if name == "trapezoid":
+            out[name]["v_reset_0k"] = depinning_voltage(dev, deep[-1], -1.0, width_s=cfg.pulse_width_s,
+                                                        device=ctx.device)
+            bare = type(dev)(replace(dev.config, reset_field_t=0.0))
+            out[name]["v_reset_0k_no_bias"] = depinning_voltage(bare, deep[-1], -1.0, width_s=cfg.pulse_width_s,
+                                                                device=ctx.device)
     return out
+
+
+def _prow(quantity, paper, ours, ok, *, differ: list[str], **kw) -> Comparison:
+    """A paper row, "not-comparable" (with the reason) when the run's conditions differ from the paper's."""
+    row = paper_row(quantity, paper, ours, None if differ else ok, **kw)
+    if differ:
+        row.verdict = "not-comparable"
+        row.note = "; ".join(differ) + (f"; {row.note}" if row.note else "")
+    return row
 
 
 @experiment(
@@ -193,12 +349,16 @@ def _e1(cfg: DWShapesConfig, ctx: RunContext) -> dict:
     presets=PRESETS,
 )
 def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
-    """1D wall model on paper 002's trapezoid (1:4, three notches) and straight track (five notches)."""
+    """1D wall model on paper 002's trapezoid (1:4, seven notches of two depths) and straight track (five)."""
     import matplotlib.pyplot as plt
 
     tz = ctx.cached("trapezoid", lambda: _trapezoid(cfg, ctx))
     sg = ctx.cached("straight", lambda: _straight(cfg, ctx))
     e1 = ctx.cached("e1", lambda: _e1(cfg, ctx))
+    tg = cfg.targets
+    differ = cfg.paper_conditions_differ()
+    bias = cfg.bias_differs()
+    tdev = _device(DWTrapezoid, cfg)
 
     # -------------------------------------------------------------------------------- trapezoid analysis
     volts = tz["volts"]
@@ -206,25 +366,36 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     write_idx = np.concatenate([r["write_idx"] for r in tz["rounds"]], axis=1)
     write_r = np.concatenate([r["write_r"] for r in tz["rounds"]], axis=1)
     reset_idx = np.concatenate([r["reset_idx"] for r in tz["rounds"]], axis=1)
-    states_seen = sorted({int(i) for i in np.unique(write_idx) if i >= 0})
-    vc = _switch_voltages(volts, write_idx, n_lv)
+    write_lv, reset_lv = _level(tdev, write_idx), _level(tdev, reset_idx)
+    states_seen = sorted({int(i) for i in np.unique(write_idx) if i >= 0})  # every notch the wall rested in
+    vc = _switch_voltages(volts, write_lv, n_lv)
     vc_mean = [float(np.mean(v)) if v else float("nan") for v in vc]
-    vc_var = [_var(v) for v in vc]
-    lvl_r = [write_r[write_idx == k] for k in range(n_lv)]
+    vc_var = [_var_sets(v, cfg.var_cycles_write) for v in vc]
+    lvl_r = [write_r[write_lv == k] for k in range(n_lv)]
     lvl_mean = [float(x.mean()) if x.size else float("nan") for x in lvl_r]
     lvl_sd = [float(x.std()) if x.size else float("nan") for x in lvl_r]
-    # reset: does the first pulse that moves the wall off the last notch take it to the AP end in one go?
+    # first notch from the AP end (rounds after the first start at the AP end)
+    v_first = []
+    for r in tz["rounds"][1:]:
+        lv = _level(tdev, r["write_idx"])
+        for j in range(lv.shape[1]):
+            hit = np.nonzero(lv[:, j] >= 0)[0]
+            v_first.append(float(volts[hit[0]]) if hit.size else float("inf"))
+    # reset: does the first pulse that moves the wall off the last level notch take it to the AP end?
     single, v_reset = [], []
-    for j in range(reset_idx.shape[1]):
-        moved = np.nonzero(reset_idx[:, j] < n_lv - 1)[0]
+    for j in range(reset_lv.shape[1]):
+        moved = np.nonzero(reset_lv[:, j] < n_lv - 1)[0]
         if moved.size:
             k = moved[0]
             v_reset.append(float(volts[k]))
-            single.append(bool(reset_idx[k, j] == -1))
+            single.append(bool(reset_lv[k, j] == -1))
     frac_single = float(np.mean(single)) if single else 0.0
+    v_reset_mean = float(np.mean(v_reset)) if v_reset else float("nan")
+    reset_var = _var_sets(v_reset, cfg.var_cycles_reset)
     r_after_reset = float(np.mean(np.concatenate([r["reset_r"][-1] for r in tz["rounds"]])))
 
     # -------------------------------------------------------------------------------- straight analysis
+    sdev = _device(DWStraight, cfg)
     svolts, sidx, sres = sg["volts"], sg["idx"], sg["r"]
     n_s = len(STRAIGHT_LEVELS_OHM)
     s_seen = sorted({int(i) for i in np.unique(sidx) if i >= 0})
@@ -239,9 +410,10 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     s_sd = [float(x.std()) if x.size else float("nan") for x in s_lvl]
     # [n_v, n_levels]; the first notch sits at the AP end (4 nm), so the AP end counts as notch 1
     prob = np.stack([(np.maximum(sidx, 0) == k).mean(1) for k in range(n_s)], 1)
-    s_vc = _switch_voltages(svolts, sidx, 2)[0]
-    s_vc_all = [v for vs in _switch_voltages(svolts, sidx, n_s) for v in vs]
-    tz_jumps = np.diff(write_idx, axis=0)
+    s_vc = _switch_voltages(svolts, _level(sdev, sidx), 2)[0]
+    s_var = _var_sets(s_vc, cfg.var_cycles_write)
+    s_vc_all = [v for vs in _switch_voltages(svolts, _level(sdev, sidx), n_s) for v in vs]
+    tz_jumps = np.diff(write_lv, axis=0)
     tz_switch = tz_jumps[tz_jumps > 0]
     frac_multi_tz = float((tz_switch >= 2).mean()) if tz_switch.size else 0.0
 
@@ -263,15 +435,17 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     ax2 = ax[1].twinx()
     ax2.plot(seq_v, color="C2", lw=0.5, alpha=0.5)
     ax2.set_ylabel("pulse amplitude (V)", color="C2")
-    ax[1].set(xlabel="pulse number", ylabel="R_MTJ (Ohm)", title="(c, d) write / single-shot reset cycling, one device")
-    fig.suptitle(f"Paper 002, Fig. 2: trapezoidal track (1:4), {cfg.temperature_k:g} K")
+    ax[1].set(xlabel="pulse number", ylabel="R_MTJ (Ohm)",
+              title=f"(c, d) write ({cfg.write_bias_mt:g} mT) / reset ({cfg.reset_bias_mt:g} mT) cycling, one device")
+    fig.suptitle(f"Paper 002, Fig. 2: trapezoidal track (1:4, 3 deep + 4 shallow notches), {cfg.temperature_k:g} K")
     fig.tight_layout()
     ctx.save_figure(fig, "p002_fig2_trapezoid.png")
 
     fig, ax = plt.subplots(1, 2, figsize=(11, 4))
     for j in range(min(10, sres.shape[1])):
         ax[0].plot(svolts, sres[:, j], "-", lw=1, alpha=0.7)
-    ax[0].set(xlabel="pulse amplitude V (V), 50 ns", ylabel="R_MTJ (Ohm)", title="(b) ten ramps from the first notch")
+    ax[0].set(xlabel="pulse amplitude V (V), 50 ns", ylabel="R_MTJ (Ohm)",
+              title=f"(b) {min(10, sres.shape[1])} ramps from the first notch")
     ax[1].stackplot(svolts, prob.T, labels=[f"notch {k + 1} ({STRAIGHT_LEVELS_OHM[k]:g} Ohm)" for k in range(n_s)],
                     alpha=0.85)
     busy = np.nonzero((prob[:, 0] < 0.999) & (prob[:, -1] < 0.999))[0]
@@ -284,81 +458,124 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     ctx.save_figure(fig, "p002_fig3_straight.png")
 
     # -------------------------------------------------------------------------------- comparisons
+    n_w, n_r = write_idx.shape[1], len(v_reset)
+    nwv, nrv = cfg.var_cycles_write, cfg.var_cycles_reset
+    f = tg.var_factor
+    var_ok = [bool(np.isfinite(v) and 1 / f <= v / p <= f) for v, p in zip(vc_var, TRAPEZOID_VAR)]
+    reset_var_ok = bool(np.isfinite(reset_var) and 1 / f <= reset_var / TRAPEZOID_RESET_VAR <= f)
+    few_w = [] if len(vc[0]) >= nwv else [f"fewer than {nwv} write ramps: no var"]
+    few_r = [] if n_r >= nrv else [f"fewer than {nrv} resets: no var"]
+    bias_note = [bias] if bias else []
+    ratio = v_reset_mean / vc_mean[-1] if v_reset else float("nan")
+    noise_ok = [bool(np.isfinite(o) and o <= tg.level_noise_factor * p) for o, p in zip(lvl_sd, TRAPEZOID_SIGMA_OHM)]
+    s_noise_ok = [bool(np.isfinite(o) and o <= tg.level_noise_factor * p) for o, p in zip(s_sd, STRAIGHT_SIGMA_OHM)]
+    tdiff = differ + bias_note  # the trapezoid's rows need the paper's bias fields too
     comps = [
-        check("trapezoid: distinct write-direction states", "3 (93 / 76 / 67 Ohm)", len(states_seen),
-              len(states_seen) == n_lv, target="3"),
-        Comparison("trapezoid: write levels", list(TRAPEZOID_LEVELS_OHM), [round(x, 1) for x in lvl_mean], "Ohm",
-                   note="inputs: the notch positions are placed where the MTJ area fraction gives these levels"),
-        Comparison("trapezoid: level noise (sd over cycles)", list(TRAPEZOID_SIGMA_OHM),
-                   [round(x, 3) for x in lvl_sd], "Ohm", note="ours: thermal jitter of the wall in its notch only "
-                   "(no read noise, no cycle-to-cycle nucleation)"),
-        Comparison("trapezoid: first switching voltage V_C (notch 1 -> 2)", TRAPEZOID_VC[0], round(vc_mean[0], 3), "V",
-                   note="calibration: the series contact resistance (3.5 kOhm) is set to put it at 3.0 V"),
-        check("trapezoid: switching-voltage variation of the first switch (V_max - V_min)/(2 V_avg)",
-              f"{TRAPEZOID_VAR[0] * 100:g} %", round(vc_var[0] * 100, 2), vc_var[0] <= 0.10, unit="%",
-              target="a few % (<= 10 %)"),
-        check("trapezoid: depinning voltage rises along the track (V_C2 > V_C1)", "3.0 -> 3.5 V",
-              [round(v, 2) for v in vc_mean], vc_mean[1] > vc_mean[0], unit="V", target="increasing"),
-        check("trapezoid: second switching voltage V_C (notch 2 -> 3)", TRAPEZOID_VC[1], round(vc_mean[1], 2),
-              abs(vc_mean[1] / TRAPEZOID_VC[1] - 1) <= 0.15, unit="V", target="3.5 V +- 15 %",
-              gap=f"ours {vc_mean[1]:.2f} V: identical (width-scaled) notches make V_C scale with the local width "
-                  f"(w2/w1 = 1.8 at the level-derived positions); the paper's ratio 1.17 reflects notches of "
-                  f"different depths (the paper: 'the notches had varying geometric depths')"),
-        check("trapezoid: switching-voltage variation of the second switch", f"{TRAPEZOID_VAR[1] * 100:g} %",
-              round(vc_var[1] * 100, 2), vc_var[1] <= 0.10, unit="%", target="a few % (<= 10 %)"),
-        check("trapezoid: single-shot reset (-V takes the wall from the last notch to the AP end in one pulse)",
-              "single transition", round(frac_single, 3), frac_single >= 0.9, target=">= 90 % of resets",
-              gap=f"{(1 - frac_single) * 100:.0f} % of the walls depin late (thermally, on the 10 ns fall) and stop "
-                  "one pulse in an intermediate notch; the paper resets with a -42 mT assist field (not modelled)"),
-        check("trapezoid: resistance after reset", "100 Ohm (AP)", round(r_after_reset, 2),
-              abs(r_after_reset - tz["r_ap"]) < 2.0, unit="Ohm", target="R_AP +- 2 Ohm"),
-        check("trapezoid: reset voltage vs the largest write V_C", f"{TRAPEZOID_RESET_V} V vs 3.5 V (ratio 1.06)",
-              round(float(np.mean(v_reset)) / vc_mean[-1], 3) if v_reset else float("nan"),
-              bool(v_reset) and 0.8 <= float(np.mean(v_reset)) / vc_mean[-1] <= 1.3, target="ratio 0.8-1.3",
-              gap="no reset observed" if not v_reset else ""),
-        check("straight: levels reached in the ramps", "5", len(s_seen), len(s_seen) == n_s, target="5"),
-        Comparison("straight: levels", list(STRAIGHT_LEVELS_OHM), [round(x, 1) for x in s_mean], "Ohm",
-                   note="inputs: notch positions placed from the measured levels (R_P 912 Ohm, TMR 16.4 %)"),
-        Comparison("straight: level noise (sd over cycles)", list(STRAIGHT_SIGMA_OHM), [round(x, 3) for x in s_sd],
-                   "Ohm", note=f"ours: thermal jitter of walls in a notch; {off_frac * 100:.1f} % of the reads find "
-                   "the wall stranded between notches (the 1D track has no pinning there; the real one has edge "
-                   "roughness)"),
-        Comparison("straight: switching pulses that hop >= 2 notches", "several notches per pulse, random",
-                   round(frac_multi, 3), note=f"mean {mean_hops_switch:.2f} notches per switching pulse at "
-                   f"{cfg.v_step:g} V steps; all levels are crossed within "
-                   f"{(max(s_vc_all) - min(s_vc_all)) if s_vc_all else float('nan'):.2f} V"),
-        check("straight hops more notches per switching pulse than the trapezoid",
+        _prow(f"trapezoid: distinct write-direction states over {n_w} ramps (7 notches, 3 deep)", 3, len(states_seen),
+              len(states_seen) == n_lv, differ=tdiff, source=SRC_FIG2CD, quote=Q_STATES, target="3",
+              note=f"notches occupied (all-notch index): {states_seen}; the shallow notches must be passed over"),
+        _prow("trapezoid: level noise, thermal jitter only (sd over cycles)", list(TRAPEZOID_SIGMA_OHM),
+              [round(x, 3) for x in lvl_sd], all(noise_ok), differ=tdiff, source=SRC_FIG2, quote=Q_LEVEL1,
+              unit="Ohm", target=f"<= {tg.level_noise_factor:g} x paper each",
+              note="the measurement adds read / cycle-to-cycle noise on top of the wall's jitter"),
+        calibrated_row("trapezoid: first switching voltage V_C (level 1 -> 2)", TRAPEZOID_VC[0], round(vc_mean[0], 3),
+                       unit="V", source=SRC_FIG2, note="fitted by the access resistance (330 Ohm, 0 K fit; "
+                       "physics.dw_tracks.LEONARD_TRAPEZOID_ACCESS_OHM)"),
+        calibrated_row("trapezoid: second switching voltage V_C (level 2 -> 3)", TRAPEZOID_VC[1], round(vc_mean[1], 3),
+                       unit="V", source=SRC_FIG2, note="fitted by the depth factor 0.67 of the second deep notch "
+                       "(identical width-scaled notches give 1.8 x V_C1)"),
+        calibrated_row(f"trapezoid: reset voltage at {cfg.reset_bias_mt:g} mT bias", TRAPEZOID_RESET_V,
+                       round(v_reset_mean, 3), unit="V", source=SRC_FIG2CD,
+                       note=f"fitted by the deep-notch depth (98 mT depinning field); 0 K: "
+                       f"{e1['trapezoid']['v_reset_0k']:.2f} V, without the bias {e1['trapezoid']['v_reset_0k_no_bias']:.2f} V"),
+        _prow(f"trapezoid: switching-voltage variation of the first switch, sets of {nwv} ramps", "2.5 %",
+              round(vc_var[0] * 100, 2), var_ok[0], differ=tdiff + few_w, source=SRC_FIG2, quote=Q_VC1, unit="%",
+              target=f"paper / {f:g} .. paper x {f:g}"),
+        _prow(f"trapezoid: switching-voltage variation of the second switch, sets of {nwv} ramps", "5.7 %",
+              round(vc_var[1] * 100, 2), var_ok[1], differ=tdiff + few_w, source=SRC_FIG2, quote=Q_VC2, unit="%",
+              target=f"paper / {f:g} .. paper x {f:g}"),
+        _prow(f"trapezoid: reset-voltage variation, sets of {nrv} resets at {cfg.reset_bias_mt:g} mT", "1.35 %",
+              round(reset_var * 100, 2), reset_var_ok, differ=tdiff + few_r, source=SRC_FIG2CD,
+              quote=Q_RESET, unit="%", target=f"paper / {f:g} .. paper x {f:g}"),
+        _prow(f"trapezoid: reset needs more voltage than the largest write (V_reset / V_C2, {cfg.reset_bias_mt:g} / "
+              f"{cfg.write_bias_mt:g} mT bias)", "3.7 V vs 3.5 V", round(ratio, 3), bool(ratio > tg.reset_ratio_min),
+              differ=tdiff, source=SRC_FIG2CD, quote=Q_RESET, target=f"> {tg.reset_ratio_min:g}",
+              gap=f"reset {v_reset_mean:.2f} V vs largest write {vc_mean[-1]:.2f} V",
+              note=f"ours {v_reset_mean:.2f} V vs {vc_mean[-1]:.2f} V; both are calibration targets of the notch "
+                   "depths (0 K), so this tests that the 300 K run keeps the paper's ordering"),
+        _prow(f"trapezoid: single-shot reset at {cfg.reset_bias_mt:g} mT bias (last notch -> AP end in one pulse, "
+              f"{n_r} resets)", "single transition", round(frac_single, 3), frac_single >= tg.single_shot_min,
+              differ=tdiff, source=SRC_FIG2CD, quote=Q_SINGLE, target=f">= {tg.single_shot_min:g}",
+              gap=f"{(1 - frac_single) * 100:.1f} % of the walls depin late in the pulse and stop in a level notch",
+              note=f"bias protocol as the paper's ('{Q_BIAS}'); net {cfg.reset_field_t * 1e3:g} mT in the model"),
+    ]
+    if v_first:
+        comps.append(_prow(f"trapezoid: wall reaches the first notch from the AP end ({len(v_first)} ramps), "
+                           "largest voltage", "by 1.5 V", round(max(v_first), 3), max(v_first) <= tg.first_notch_v_max,
+                           differ=tdiff, source=SRC_FIG2, quote=Q_FIRST, unit="V",
+                           target=f"<= {tg.first_notch_v_max:g} V",
+                           note="a weak bound here: the end region's stray field and the taper move our wall off the "
+                                "AP end at almost no voltage"))
+    comps += [
+        _prow(f"straight: levels reached in {sidx.shape[1]} ramps to {cfg.straight_v_max:g} V", 5, len(s_seen),
+              len(s_seen) == n_s, differ=differ, source=SRC_FIG3, quote=Q_STRAIGHT5, target="5"),
+        _prow("straight: level noise, thermal jitter only (sd over cycles)", list(STRAIGHT_SIGMA_OHM),
+              [round(x, 3) for x in s_sd], all(s_noise_ok), differ=differ, source=SRC_FIG3, quote=Q_STRAIGHT_SD,
+              unit="Ohm", target=f"<= {tg.level_noise_factor:g} x paper each",
+              note=f"{off_frac * 100:.1f} % of the reads find the wall stranded between notches (excluded)"),
+        _prow("straight hops more notches per switching pulse than the trapezoid (fraction of switches >= 2 notches)",
               "straight stochastic, trapezoid controlled", [round(frac_multi, 3), round(frac_multi_tz, 3)],
-              frac_multi > frac_multi_tz, target="straight > trapezoid"),
-        check("E1: mean notches hopped at 1.5 x I_dep, straight", "> 1", round(e1["straight"]["mean_hops"], 2),
-              e1["straight"]["mean_hops"] > 1, target="> 1"),
-        check("E1: walls hopping 0 or 1 notch at the matched amplitude, trapezoid", "1 or 0",
-              round(e1["trapezoid"]["frac_le1"], 3), e1["trapezoid"]["frac_le1"] >= 0.95, target=">= 95 %"),
+              frac_multi > frac_multi_tz, differ=differ, source=SRC_FIG3, quote=Q_MULTI, target="straight > trapezoid",
+              note=f"straight: mean {mean_hops_switch:.2f} notches per switching pulse at {cfg.v_step:g} V steps; "
+                   f"all levels crossed within {(max(s_vc_all) - min(s_vc_all)) if s_vc_all else float('nan'):.2f} V"),
+        _prow(f"straight V_C more stochastic than the trapezoid's (var of the first switch, sets of {nwv})",
+              "straight higher", [round(s_var * 100, 2), round(vc_var[0] * 100, 2)],
+              bool(np.isfinite(s_var) and s_var > vc_var[0]), differ=differ + few_w, source="Abstract; Fig. 3b",
+              quote=Q_STOCH, unit="%", target="straight > trapezoid"),
+        check_row(f"E1: mean notches hopped at {cfg.e1_factor:g} x V_dep (0 K), straight", f"> {tg.e1_straight_hops_min:g}",
+                  round(e1["straight"]["mean_hops"], 2), e1["straight"]["mean_hops"] > tg.e1_straight_hops_min,
+                  target=f"> {tg.e1_straight_hops_min:g}", note="device-physics notes (e), identical notches"),
+        check_row("E1: walls hopping 0 or 1 level notch at the matched amplitude, trapezoid", "0 or 1",
+                  round(e1["trapezoid"]["frac_le1"], 3), e1["trapezoid"]["frac_le1"] >= tg.e1_le1_min,
+                  target=f">= {tg.e1_le1_min:g}", gap="a wall running in from the first deep notch passes the second "
+                  "one below its static depinning voltage from rest (dynamic overshoot: at 0 K from ~3.35 V, vs 3.56 V); "
+                  "the paper's levels 3.0 / 3.5 V leave a window narrower than the midway amplitude assumes",
+                  note=f"{e1['trapezoid']['v_applied']:.2f} V, midway between the 0 K "
+                  f"depinning voltages {e1['trapezoid']['v_dep']:.2f} / {e1['trapezoid']['v_dep_next']:.2f} V"),
     ]
     metrics = {
         "trapezoid_states": states_seen, "trapezoid_vc_mean_v": vc_mean, "trapezoid_vc_var": vc_var,
         "trapezoid_vc_sd_v": [float(np.std(v)) if v else float("nan") for v in vc],
         "trapezoid_level_r_ohm": lvl_mean, "trapezoid_level_sd_ohm": lvl_sd,
-        "trapezoid_reset_v_mean": float(np.mean(v_reset)) if v_reset else float("nan"),
+        "trapezoid_reset_v_mean": v_reset_mean, "trapezoid_reset_var": reset_var,
+        "trapezoid_reset_v_0k": e1["trapezoid"]["v_reset_0k"],
+        "trapezoid_reset_v_0k_no_bias": e1["trapezoid"]["v_reset_0k_no_bias"],
         "trapezoid_reset_single_shot_fraction": frac_single, "trapezoid_r_after_reset_ohm": r_after_reset,
-        "straight_states": s_seen, "straight_off_notch_fraction": off_frac, "straight_level_r_ohm": s_mean, "straight_level_sd_ohm": s_sd,
+        "trapezoid_first_notch_v_max": max(v_first) if v_first else float("nan"),
+        "trapezoid_write_field_t": cfg.write_field_t, "trapezoid_reset_field_t": cfg.reset_field_t,
+        "straight_states": s_seen, "straight_off_notch_fraction": off_frac, "straight_level_r_ohm": s_mean,
+        "straight_level_sd_ohm": s_sd,
         "straight_first_switch_v_mean": float(np.mean(s_vc)) if s_vc else float("nan"),
-        "straight_first_switch_var": _var(s_vc), "straight_multi_hop_fraction": frac_multi,
+        "straight_first_switch_var": s_var, "straight_multi_hop_fraction": frac_multi,
         "straight_mean_hops_per_switch": mean_hops_switch, "trapezoid_multi_hop_fraction": frac_multi_tz,
         "e1_straight_v_dep": e1["straight"]["v_dep"], "e1_straight_mean_hops": e1["straight"]["mean_hops"],
         "e1_trapezoid_v_dep": e1["trapezoid"]["v_dep"], "e1_trapezoid_v_dep_next": e1["trapezoid"]["v_dep_next"],
         "e1_trapezoid_v_applied": e1["trapezoid"]["v_applied"], "e1_trapezoid_mean_hops": e1["trapezoid"]["mean_hops"],
-        "trapezoid_series_resistance_ohm": leonard2022_trapezoid_track().series_resistance_ohm,
+        "trapezoid_series_resistance_ohm": tdev.config.track.series_resistance_ohm,
     }
     notes = (
-        "1D rigid-wall model on paper 002's geometries: trapezoid 250 -> 1000 nm over 1 um with three notches, "
-        "straight 350 nm with five identical notches; Ta(5 nm)/CoFeB with paper 003's magnetic parameters and an "
-        "effective damping of 0.5 (wide, disordered tracks: an alpha = 0.05 wall would coast past every notch). "
-        "Voltage pulses drive I = V / (track + 3.5 kOhm contacts); J follows the local width. The notch positions "
-        "are inputs placed from the measured resistance levels, and the contact resistance is calibrated once "
-        "(first trapezoid switch at 3.0 V); everything else (later switching voltages, their spread, the reset, "
-        "the straight track's hops) follows from the model. The wall starts in the first notch (the paper reaches "
-        "it by 1.5 V from the saturated state); the DC bias fields of the measurement (-4 / -42 mT, compensating "
-        "the stray-field offset) are not modelled. Level noise here is the thermal jitter of the wall only."
+        "1D rigid-wall model on paper 002's geometries: trapezoid 250 -> 1000 nm over 1 um with seven notches "
+        "(three deep ones at the measured levels, four shallow ones the wall passes over: the paper's 'varying "
+        "geometric depths'), straight 350 nm with five identical notches; Ta(5 nm)/CoFeB with paper 003's magnetic "
+        "parameters and an effective damping of 0.5 (wide, disordered tracks: an alpha = 0.05 wall would coast past "
+        "every notch). Voltage pulses drive I = V / (track + contacts); J follows the local width. Inputs: the notch "
+        "positions (from the measured levels). Calibrated (0 K fit, one knob each): the trapezoid's access resistance "
+        "(V_C1 = 3.0 V), the second deep notch's depth (V_C2 = 3.5 V) and the deep-notch depth (reset at 3.7 V "
+        "under the reset bias). The measurement's DC bias fields are applied: net "
+        f"{cfg.write_field_t * 1e3:g} mT while writing and {cfg.reset_field_t * 1e3:g} mT while resetting "
+        f"({cfg.write_bias_mt:g} / {cfg.reset_bias_mt:g} mT plus a {cfg.stray_offset_mt:g} mT stray-field offset; "
+        "-z taken to favour the AP domain, as the paper's straight-device saturation implies). Predictions: the "
+        "number of states, the switching-voltage spreads, the single-shot reset, the first notch by 1.5 V, the "
+        "straight track's hops. Level noise here is the thermal jitter of the wall only."
     )
     return Result(metrics=metrics, comparisons=comps, notes=notes)

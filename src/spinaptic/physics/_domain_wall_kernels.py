@@ -9,7 +9,8 @@ Gaussians enter both Heun stages (Stratonovich; the noise is additive up to the 
 Parameter vector ``p`` (float64), in this order (indices are the P_* constants):
 Q, gamma0*Delta, gamma0, alpha, beta, 1/(1+alpha^2), Delta, H_K, H_DM, sot field per ampere (signed
 coefficient of cos(phi) in Omega_A), u per ampere, H_z, sigma_th (thermal field per step at the reference
-width), L, table spacing, dt.
+width), L, table spacing, dt. A per-track applied easy-axis field (``hz_tr``, A/m) adds to H_z: it enters
+Omega_A like H_z, i.e. as the Zeeman pressure 2 mu0 Ms H per wall area (H > 0 moves a Q = +1 wall to +x).
 """
 
 from __future__ import annotations
@@ -183,10 +184,10 @@ BLOCK = 64
 
 
 @njit(cache=True, parallel=True)
-def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed, thermal, rec_every, rec):
+def integrate(q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed, thermal, rec_every, rec):
     """Advance ``q``, ``ph`` (float64 [N], in place) by ``n_steps`` Heun steps of length p[P_DT].
 
-    amp: drive current [A] per track; n_on: steps with the current on per track (int64 [N]); n_rise / n_fall:
+    amp: drive current [A] per track; hz_tr: applied easy-axis field [A/m] per track (added to p[P_HZ]); n_on: steps with the current on per track (int64 [N]); n_rise / n_fall:
     linear ramp steps at the two ends of each pulse; seed: uint64; thermal: add the thermal field;
     rec_every > 0: store q every rec_every steps into rec[(k+1)//rec_every - 1, i].
     Tracks are processed in blocks of `BLOCK`: time loop outside, track loop inside.
@@ -224,6 +225,7 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
         qb = np.empty(BLOCK)
         pb = np.empty(BLOCK)
         ab = np.empty(BLOCK)
+        hb = np.empty(BLOCK)
         onb = np.empty(BLOCK, dtype=np.int64)
         xa = np.zeros(BLOCK)
         xb = np.zeros(BLOCK)
@@ -232,6 +234,7 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
             qb[j] = q[i0 + j]
             pb[j] = ph[i0 + j]
             ab[j] = amp[i0 + j]
+            hb[j] = hz + hz_tr[i0 + j]
             onb[j] = n_on[i0 + j]
             st[j] = np.uint64(seed) ^ _mix(np.uint64(i0 + j) * _GOLDEN + _GOLDEN)
         rc = 0
@@ -252,10 +255,11 @@ def integrate(q, ph, amp, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed
                 qi = qb[j]
                 pi_ = pb[j]
                 cur = ab[j] * _envelope(k, onb[j], n_rise, n_fall)
+                hzj = hb[j]
                 dq1, dp1 = _rhs(qi, pi_, cur, xa[j], xb[j], hpin, jsc, nsc, n, tapered, inv_h, Q, gd, g, alpha, c_u,
-                                c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_a, inv_d)
+                                c_phi, inv, hk, hdm2, sot, u_a, hzj, sig, L, inv_a, inv_d)
                 dq2, dp2 = _rhs(qi + dt * dq1, pi_ + dt * dp1, cur, xa[j], xb[j], hpin, jsc, nsc, n, tapered, inv_h,
-                                Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot, u_a, hz, sig, L, inv_a, inv_d)
+                                Q, gd, g, alpha, c_u, c_phi, inv, hk, hdm2, sot, u_a, hzj, sig, L, inv_a, inv_d)
                 qi = qi + half_dt * (dq1 + dq2)
                 qb[j] = min(max(qi, 0.0), L)
                 pb[j] = pi_ + half_dt * (dp1 + dp2)

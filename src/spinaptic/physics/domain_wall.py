@@ -17,6 +17,13 @@ with the opposite sign; with its sign an up/down wall would relax to phi = pi fo
 own magnum.np anchor (m_x > 0); our form reproduces the anchor.
 
 * SOT: ``H_SH = hbar theta_SH J_HM / (2 e mu0 Ms t_F)``; u: ``u = g mu_B P J_F / (2 e Ms)``.
+* Applied easy-axis (z) field H_z [A/m]: the Zeeman energy of the wall, ``-2 mu0 Ms H_z q`` per wall area
+  for Q = +1, gives the pressure ``2 mu0 Ms H_z`` that enters the q equation exactly like the pinning field
+  (Malozemoff & Slonczewski 1979; Thiaville et al. 2012). Sign convention: H_z > 0 is along +z, the
+  magnetisation of the domain at x < q for Q = +1, so it expands that domain and moves the wall to +x; below
+  Walker breakdown the steady velocity is ``v = gamma0 Delta H_z / alpha`` (check C2, `field_velocity`). The
+  field is a constant of the model (``DWModel(h_z=...)``) plus an optional per-call, per-track part
+  (``DWModel.run(..., h_z=...)``, e.g. a bias field that depends on the pulse polarity).
 * Sign convention: a positive drive current I moves the wall toward +x by STT (u > 0: I counts the electron
   flow along +x) and, for D < 0 and theta_SH > 0, also by SOT; flipping D or theta_SH reverses the SOT
   direction (check C5). All presets therefore potentiate (move the wall to +x, growing the parallel region
@@ -314,12 +321,13 @@ class DWModel:
     # ---------------------------------------------------------------------------------- integration
     def run(self, q: torch.Tensor, phi: torch.Tensor, current_a, n_steps: int, *, n_on=None, rise_steps: int = 0,
             fall_steps: int = 0, temperature_k: float = 0.0, generator: torch.Generator | None = None,
-            record_every: int = 0, backend: str = "auto"):
+            record_every: int = 0, backend: str = "auto", h_z=0.0):
         """Advance walls (q [m], phi [rad], 1-D tensors of equal length) by ``n_steps`` steps.
 
         ``current_a`` [A] (scalar or per track) flows during the first ``n_on`` steps (scalar or per track,
-        default all), with linear ramps of ``rise_steps`` / ``fall_steps``. Returns (q, phi, record) where
-        record is q every ``record_every`` steps, [n_steps // record_every, N], or None.
+        default all), with linear ramps of ``rise_steps`` / ``fall_steps``. ``h_z`` [A/m] (scalar or per track)
+        is an applied easy-axis field on during all ``n_steps``, added to the model's own ``h_z``. Returns
+        (q, phi, record) where record is q every ``record_every`` steps, [n_steps // record_every, N], or None.
         """
         check_choice("backend", backend, BACKENDS)
         check_int("n_steps", n_steps, 0)
@@ -331,6 +339,7 @@ class DWModel:
         if n_on is None:
             n_on = n_steps
         on = torch.as_tensor(n_on, dtype=torch.int64, device=q.device).expand(n_tr)
+        hz_tr = torch.as_tensor(h_z, dtype=q.dtype, device=q.device).expand(n_tr)
         if backend == "auto":
             backend = "numba" if q.device.type == "cpu" and numba_available() else "torch"
         n_rec = n_steps // record_every if record_every > 0 else 0
@@ -343,7 +352,8 @@ class DWModel:
             seed = _draw_seed(generator) if thermal else 0
             rec = np.zeros((max(n_rec, 1), n_tr), dtype=np.float64)
             kern.integrate(qn, pn, amp.detach().to("cpu", torch.float64).numpy().copy(),
-                           on.to("cpu").numpy().copy(), int(n_steps), int(rise_steps), int(fall_steps),
+                           hz_tr.detach().to("cpu", torch.float64).numpy().copy(), on.to("cpu").numpy().copy(),
+                           int(n_steps), int(rise_steps), int(fall_steps),
                            self.params(temperature_k), self.hpin, self.jsc, self.nsc, np.uint64(seed), thermal,
                            int(record_every) if n_rec else 0, rec)
             out_q = torch.from_numpy(qn).to(device=q.device, dtype=q.dtype)
@@ -351,7 +361,7 @@ class DWModel:
             record = torch.from_numpy(rec[:n_rec]).to(device=q.device, dtype=q.dtype) if n_rec else None
             return out_q, out_p, record
         return self._run_torch(q, phi, amp, on, n_steps, rise_steps, fall_steps, temperature_k, generator,
-                               record_every, n_rec)
+                               record_every, n_rec, hz_tr)
 
     def _tables(self, device, dtype):
         key = (str(device), dtype)
@@ -360,12 +370,15 @@ class DWModel:
                                             for t in (self.hpin, self.jsc, self.nsc))
         return self._torch_tables[key]
 
-    def _run_torch(self, q, phi, amp, on, n_steps, rise, fall, temperature_k, generator, record_every, n_rec):
+    def _run_torch(self, q, phi, amp, on, n_steps, rise, fall, temperature_k, generator, record_every, n_rec,
+                   hz_tr=None):
         """Pure torch Heun loop: the same arithmetic as the numba kernel, vectorised over tracks."""
         p = self.params(temperature_k)
         hpin, jsc, nsc = self._tables(q.device, q.dtype)
         n = hpin.shape[0]
         Q, gd, g, a, b, inv, d, hk, hdm, sot, u_a, hz, sig, L, h, dt = (float(v) for v in p)
+        if hz_tr is not None and bool((hz_tr != 0).any()):
+            hz = hz + hz_tr.to(q.dtype)
         half_pi = 0.5 * math.pi
         c_stt = 1.0 + a * b
         c_phi = (b - a) / d
@@ -492,7 +505,8 @@ def apply_pulse(track: DWTrack, q: torch.Tensor, phi: torch.Tensor, pulse: Drive
 def ramp(track_or_device, n_pulses: int, direction: int | str | Sequence[int] = 1, pulse: DrivePulse | None = None,
          *, n_tracks: int = 1, temperature_k: float = 0.0, generator: torch.Generator | None = None,
          q0_m: float | torch.Tensor | None = None, dt_s: float | None = None, return_phi: bool = False,
-         backend: str = "auto", device: torch.device | str | None = None, dtype: torch.dtype = torch.float64):
+         backend: str = "auto", device: torch.device | str | None = None, dtype: torch.dtype = torch.float64,
+         h_z: float = 0.0):
     """Positions [m] after each pulse of a train, shape [n_pulses + 1, n_tracks] (row 0: start).
 
     Args:
@@ -505,6 +519,7 @@ def ramp(track_or_device, n_pulses: int, direction: int | str | Sequence[int] = 
         temperature_k: temperature [K].
         generator: torch.Generator for the thermal field.
         q0_m: start position(s) [m]; None = first notch (or 0 without notches).
+        h_z: applied easy-axis field [A/m] during the whole train (> 0 pushes the wall to +x).
         return_phi: also return the angles [n_pulses + 1, n_tracks].
 
     The pulse train of paper 003 (SOT 0.5 ns x 27 uA + 8 ns relaxation, 2 ps steps) on 1000 tracks x 64 pulses at
@@ -529,7 +544,7 @@ def ramp(track_or_device, n_pulses: int, direction: int | str | Sequence[int] = 
         signs = [int(np.sign(s)) for s in direction]
         if len(signs) != n_pulses:
             raise ConfigError(f"direction has {len(signs)} entries for n_pulses = {n_pulses}")
-    model = get_model(track, dt_s, 1, 0.0)
+    model = get_model(track, dt_s, 1, float(h_z))
     if q0_m is None:
         q0_m = track.notch_positions_m[0] if track.notch_positions_m else 0.0
     q = torch.as_tensor(q0_m, dtype=dtype, device=device).expand(n_tracks).clone()

@@ -397,16 +397,29 @@ def sengupta2016_track(**changes) -> DWTrack:
     return base.with_(**changes) if changes else base
 
 
-# Notch defaults for paper 003: the paper gives the geometry (semicircles, r = 5 nm) but no energies. These
-# depths/ranges give one notch per nominal pulse at 0 K in the 1D model, from rest and in ramps, and hold the wall
-# for 50 ns at 300 K (STT: 14.5 k_BT, H_dep = 3.1e4 A/m; SOT: 16 k_BT, H_dep = 1.7e4 A/m). The SOT window is
-# narrow (6.2-6.9e-20 J at 20 nm): after the pulse the tilted wall keeps running by ~Delta phi / alpha (inertia,
-# tau_phi = 1.3 ns), so the step is set by the pulse-end angle and the notch only snaps it; the SOT pulse is
-# therefore followed by 8 ns of relaxation (with 4 ns the residual tilt of one pulse changes the next step).
-# The dw-lookup-tables experiment re-calibrates depth and range against the paper's MuMax3 tables.
-LIU_STT_NOTCH = {"notch_depth_j": 6.0e-20, "notch_width_m": 10e-9}
+# The one calibration of paper 003's tracks, shared by every experiment (dw-dynamics, dw-lookup-tables, the
+# dw-notched device). The paper gives the notch geometry (semicircles, r = 5 nm) but no pinning energy, so notch
+# depth V0, sech^2 range lambda and a multiplier of the paper's pulse current are fitted (grid search of the
+# dw-lookup-tables paper preset, seed 0) to the genuine MuMax3 300 K tables: the mean per-pulse Delta-G and its
+# spread, both directions. STT: 7.5e-20 J (18 k_BT at 300 K), 12.5 nm, 50 uA as printed. SOT: 8.375e-20 J
+# (20 k_BT), 20 nm, 27 uA x 1.25 = 33.75 uA. Physical reading of the current multiplier: the rigid 1D wall
+# depins with the mean current density of the 50 nm track, while the micromagnetic wall depins at the notch,
+# where the two 5 nm notches narrow the track to 40 nm (J x 1.25). With these values the nominal pulse steps
+# one notch at 0 K and the notches hold the wall for 50 ns at 300 K. After an SOT pulse the tilted wall keeps
+# running by ~Delta phi / alpha (inertia, tau_phi = 1.3 ns), so the step is set by the pulse-end angle and the
+# notch only snaps it; the SOT pulse is therefore followed by 8 ns of relaxation. Its steps are bimodal (pinned,
+# or several notches at once): with the mean step matched, the step spread is ~1.6 x MuMax3's whatever the notch
+# range (20-40 nm), depth or pulse rise/fall (0-0.2 ns), a limit of the rigid (q, phi) wall.
+LIU_STT_NOTCH = {"notch_depth_j": 7.5e-20, "notch_width_m": 12.5e-9}
 LIU_STT_HK = 1.0e4
-LIU_SOT_NOTCH = {"notch_depth_j": 6.7e-20, "notch_width_m": 20e-9}
+LIU_SOT_NOTCH = {"notch_depth_j": 8.375e-20, "notch_width_m": 20e-9}
+LIU_CURRENT_SCALE = {"liu2021-stt": 1.0, "liu2021-sot": 1.25}
+"""Calibrated multiplier of paper 003's pulse current (STT 50 uA, SOT 27 uA) for the 1D model, by track name."""
+
+
+def liu2021_current_scale(track: DWTrack) -> float:
+    """The shared calibrated current multiplier of a paper-003 track (`LIU_CURRENT_SCALE`; 1 for other tracks)."""
+    return LIU_CURRENT_SCALE.get(track.name, 1.0)
 
 
 def liu2021_stt_track(n_notches: int = 32, pitch_m: float = 30e-9, **changes) -> DWTrack:
@@ -449,27 +462,68 @@ def liu2021_sot_track(n_notches: int = 32, pitch_m: float = 50e-9, **changes) ->
 # * notches cut 2 x 50 nm of the width: depth t sigma_w 100 nm ~ 4e-19 J at 350 nm (missing-area estimate);
 #   on the trapezoid they scale with the local width (the paper: "the voltage amplitude required to propagate
 #   the DW increases as the track widens").
-# The contact / lead resistance in series (3.5 kOhm, `LEONARD_ACCESS_OHM`) is the one calibration number: it puts
-# the trapezoid's first switch at the measured V_C = 3.0 V (50 ns pulses, 300 K).
+# The contact / lead resistance in series of the straight track (3.5 kOhm, `LEONARD_ACCESS_OHM`) is its one
+# calibration number (the straight track's first switch near the trapezoid's V_C = 3.0 V).
 LEONARD_MATERIAL = DWMaterial(alpha=0.5)
 LEONARD_NOTCH = {"notch_depth_j": 4.0e-19, "notch_width_m": 25e-9}
 LEONARD_ACCESS_OHM = 3500.0
 
+# Paper 002's trapezoid has "seven intermediate notches" of "varying geometric depths": "The deeper notches
+# pinned the DW more effectively, and the shallower notches were passed over", so only three write levels are
+# seen. Model: seven notches, three deep ones where the MTJ area fraction gives the measured levels (inputs)
+# and four shallow ones between them (positions assumed: the SEM is not in the text; 3 in the long gap, 1 in
+# the short one), each with a depth factor (x the width-scaled depth, so a factor is the notch's depinning
+# field relative to the first deep notch: depinning follows the local current density, "the voltage amplitude
+# required to propagate the DW increases as the track widens"). Calibrated to the three measured voltages, one
+# knob each (0 K fit of single 50 ns pulses with 10 ns ramps to 3.125 / 3.615 / 3.814 V, the 0 K values whose
+# 300 K ramps give the paper's 3.0 / 3.5 / 3.7 V; `tests/test_dw_shapes.py` checks the 0 K values):
+# * access resistance 330 Ohm -> first switch V_C = 3.0 V;
+# * depth factor 0.67 of the second deep notch -> second switch 3.5 V (identical notches would give 1.8 x 3.0 V:
+#   the 779 nm notch is shallower than the 433 nm one, as the paper's "varying geometric depths" allow);
+# * depth 3.82e-18 J at the 250 nm end (sech^2 range 50 nm; depinning field 98 mT for every deep notch of
+#   factor 1) -> the reset from the last notch at 3.7 V under the paper's -42 mT reset bias (net -38 mT after
+#   the -4 mT compensation of the stray-field offset, see `devices.dw_synapse.DWTrapezoidConfig`). The reset
+#   needs voltage at all only if the last notch pins harder than that field, which rules out the 20 mT
+#   missing-area estimate of a 50 nm notch. Without the bias the reset would need 6.6 V (0 K).
+# Shallow notches: factor 0.3 (passed over at every write voltage; the wall stops only at the deep ones).
+LEONARD_TRAPEZOID_NOTCH = {"notch_depth_j": 3.82e-18, "notch_width_m": 50e-9}
+LEONARD_TRAPEZOID_ACCESS_OHM = 330.0
+LEONARD_TRAPEZOID_DEEP = (1.0, 0.67, 1.0)
+"""Depth factors of the three deep (level) notches of the trapezoid."""
+LEONARD_TRAPEZOID_SHALLOW = 0.3
+"""Depth factor of the four shallow notches (passed over)."""
+
 
 def leonard2022_trapezoid_track(**changes) -> DWTrack:
-    """Paper 002 trapezoid: 1:4 width ratio (250 -> 1000 nm) over 1 um, three notches under the MTJ.
+    """Paper 002 trapezoid: 1:4 width ratio (250 -> 1000 nm) over 1 um, seven notches, three of them deep.
 
-    The notch positions are placed where the MTJ area fraction reproduces the measured write levels
-    93.3 / 76.1 / 67.1 Ohm (R_AP = 100 Ohm, TMR 54 %): they are inputs, not predictions. The access
-    resistance (`LEONARD_ACCESS_OHM`) adds to the ~0.7 kOhm track.
+    The deep notches sit where the MTJ area fraction reproduces the measured write levels 93.3 / 76.1 /
+    67.1 Ohm (R_AP = 100 Ohm, TMR 54 %): inputs, not predictions. Notch depths and the access resistance are
+    calibrated (see the comment above `LEONARD_TRAPEZOID_NOTCH`); `leonard2022_level_notches` gives the indices
+    of the deep notches.
     """
     L = 1.0e-6
+    d0, d1, d2 = _trapezoid_notches(L, 4.0, (0.133, 0.581, 0.907))
+    xs = (d0, d0 + 0.25 * (d1 - d0), d0 + 0.5 * (d1 - d0), d0 + 0.75 * (d1 - d0), d1, 0.5 * (d1 + d2), d2)
+    f1, f2, f3 = LEONARD_TRAPEZOID_DEEP
+    sh = LEONARD_TRAPEZOID_SHALLOW
     base = DWTrack(material=LEONARD_MATERIAL, length_m=L, width_m=250e-9, width_end_m=1000e-9, thickness_m=1.5e-9,
                    hm_thickness_m=5e-9, fm_resistivity_ohm_m=1.7e-6, hm_resistivity_ohm_m=1.9e-6,
-                   notch_positions_m=_trapezoid_notches(L, 4.0, (0.133, 0.581, 0.907)),
-                   notch_scales_with_width=True, end_length_m=100e-9, access_resistance_ohm=LEONARD_ACCESS_OHM,
-                   name="leonard2022-trapezoid", **LEONARD_NOTCH)
+                   notch_positions_m=xs, notch_depth_factors=(f1, sh, sh, sh, f2, sh, f3),
+                   notch_scales_with_width=True, end_length_m=100e-9,
+                   access_resistance_ohm=LEONARD_TRAPEZOID_ACCESS_OHM, name="leonard2022-trapezoid",
+                   **LEONARD_TRAPEZOID_NOTCH)
     return base.with_(**changes) if changes else base
+
+
+def leonard2022_level_notches(track: DWTrack) -> tuple[int, ...]:
+    """Indices of the notches that pin (depth factor above half the deepest): the level notches of paper 002.
+
+    Without depth factors every notch counts (the straight track's five identical notches).
+    """
+    f = track.notch_depth_factors or (1.0,) * len(track.notch_positions_m)
+    top = max(f) if f else 0.0
+    return tuple(i for i, v in enumerate(f) if v > 0.5 * top)
 
 
 def _trapezoid_notches(L: float, ratio: float, fractions) -> tuple[float, ...]:
