@@ -574,7 +574,9 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
         "under the reset bias). The measurement's DC bias fields are applied: net "
         f"{cfg.write_field_t * 1e3:g} mT while writing and {cfg.reset_field_t * 1e3:g} mT while resetting "
         f"({cfg.write_bias_mt:g} / {cfg.reset_bias_mt:g} mT plus a {cfg.stray_offset_mt:g} mT stray-field offset; "
-        "-z taken to favour the AP domain, as the paper's straight-device saturation implies). Predictions: the "
+        "-z taken to favour the AP domain, as the paper's straight-device saturation implies; the trapezoid's own "
+        "text, where a +z field sets AP, implies the opposite sign, under which the -42 mT bias would oppose the "
+        "reset: the paper is ambiguous here, so the single-shot reset verdict rests on this reading). Predictions: the "
         "number of states, the switching-voltage spreads, the single-shot reset, the first notch by 1.5 V, the "
         "straight track's hops. Level noise here is the thermal jitter of the wall only."
     )
