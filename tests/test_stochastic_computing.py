@@ -254,12 +254,18 @@ def test_sc_network_experiment_runs(tmp_path):
 
     doc = run_experiment("sc-network", preset="quick", out_dir=tmp_path, quiet=True, overrides={
         "dataset": "mnist-sample", "n_train": 400, "n_test": 40, "epochs": 2, "lengths": "16,64",
-        "length": 64, "mtj_max_length": 16, "confusion_sources": "reuse", "paper_k_ablation": True,
+        "length": 64, "mtj_max_length": 16, "confusion_sources": "reuse", "paper_recipe": True,
         "batch_images": 25})
     m = doc["metrics"]
     assert set(m["sc_accuracy_ideal"]) == {"16", "64"} and set(m["sc_accuracy_mtj"]) == {"16"}
-    assert 0 <= m["sc_accuracy_reuse_64"] <= 1 and "ideal" in m["paper_k_ablation"]
+    assert 0 <= m["sc_accuracy_reuse_64"] <= 1 and set(m["paper_recipe"]["ideal"]) == {"16", "64"}
+    assert m["paper_recipe"]["hidden_states"] == 1570
     assert (tmp_path / "accuracy_vs_length.png").exists() and (tmp_path / "confusion_matrix.png").exists()
-    assert any("95 %" in str(c["paper"]) for c in doc["comparisons"])
+    paper_rows = [c for c in doc["comparisons"] if c["kind"] == "paper"]
+    # judged on the paper's recipe only, and not comparable on a 400 / 40-image sample at 64 bits
+    assert any(c["paper"] == "95%" and "K = 2n = 1570" in c["quantity"] for c in paper_rows)
+    assert all(c["verdict"] == "not-comparable" for c in paper_rows)
+    ours = [c for c in doc["comparisons"] if "ours beyond the paper" in c["quantity"]]
+    assert ours and all(c["kind"] == "check" and c["verdict"] == "info" for c in ours)
     with pytest.raises(ConfigError, match="length 100 must be one of lengths"):
         run_experiment("sc-network", preset="quick", out_dir=tmp_path, overrides={"length": 100})

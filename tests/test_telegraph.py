@@ -182,3 +182,25 @@ def test_bad_inputs_raise():
         tg.sample_markov_bits(g, g, g, 4, backend="gpu")
     with pytest.raises(ConfigError, match="max_lag"):
         tg.empirical_autocorrelation(torch.zeros(3, 4, dtype=torch.bool), 4)
+
+
+def test_reductions_fft_and_psd_fit_do_not_depend_on_thread_count():
+    """Full reductions, the periodogram and the corner fit are bit-identical for 1 and 2 threads (torch splits
+    sums over > 32768 elements by thread count, and MKL's FFT / LAPACK guarantee neither order nor alignment)."""
+    gen = torch.Generator().manual_seed(11)
+    x = tg.sample_telegraph(torch.full((16,), 90.0, dtype=torch.float64), torch.full((16,), 110.0, dtype=torch.float64),
+                            1e-4, 4096, gen)
+    r = torch.where(x, 1.0, 2.3).to(torch.float64)
+    old = torch.get_num_threads()
+    out = []
+    try:
+        for n in (1, 2):
+            torch.set_num_threads(n)
+            f, s = tg.estimate_psd(r, 1e-4)
+            out.append((tg.ordered_sum(r).item(), tg.empirical_autocorrelation(x, 3, mean=0.45).tolist(),
+                        s.tolist(), tg.fit_corner_frequency(f, s, 1e-4)))
+    finally:
+        torch.set_num_threads(old)
+    assert out[0] == out[1]
+    assert out[0][0] == pytest.approx(float(r.sum()), rel=1e-12)
+    assert out[0][3] == pytest.approx(float(tg.corner_frequency(90.0, 110.0)), rel=0.1)

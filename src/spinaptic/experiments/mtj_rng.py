@@ -14,7 +14,48 @@ import torch
 from ..config import check_int, check_positive, check_range
 from ..devices import mtj_rng as rng
 from ..physics import telegraph as tg
-from .base import Comparison, Result, RunContext, check, experiment
+from .base import Comparison, Result, RunContext, experiment
+from .comparison import calibrated_row, check_row, paper_row
+
+PAPER_ENERGY_J = 20e-15
+"""Paper 004's energy per bit (Sec. IV.B: "~20 fJ" at tau ~10 ns, ~1 V, 500 kOhm)."""
+PAPER_ENERGY_QUOTE = r"the energy per bit reduces to $\sim 20$ fJ assuming an applied voltage of $\sim 1$ V"
+
+
+@dataclass(frozen=True)
+class MTJRNGTargets:
+    """Pass criteria of the mtj-rng rows, fixed before the run.
+
+    Attributes:
+        energy_rel_tol: allowed |ours / 20 fJ - 1| of the junction's energy per bit: 0.5. The paper's "~20 fJ" is a
+            one-significant-figure estimate from "~1 V" and "~10 ns", and its point (comparable to a ~10 fJ CMOS
+            LFSR) separates factors of 2, so the band is no wider than that: 10 to 30 fJ.
+        max_sigma: largest allowed |Monte-Carlo - law| in standard errors at the worst sampled point (Fig. 3
+            readings, correlation sweep, correlation at retention / 4): 5, a false alarm below 1e-4 over 50 points.
+        ks_min_p: smallest allowed KS p-value of the four dwell-time tests (2 biases x 2 states): 1e-3, a false
+            alarm of 0.4 %.
+        dwell_mean_sigma: mean P dwell at the 50 % bias vs its exact lattice mean dt / q, in standard errors of the
+            mean (~mean / sqrt(N) for geometric dwells): 4.
+        independent_sigma: |lag-1 correlation| of the reads at the sampling interval, in standard errors
+            1 / sqrt(n_pairs): 4 (the exact value, exp(-s dt), is ~e^-40 at 100 ms).
+        psd_corner_rel_tol: |fitted / theoretical PSD corner - 1|: 0.10, 4x the seed-to-seed spread of the fit with
+            32 segments of 2048 samples (2.4 %, 40 seeds); the paper preset's 256 segments (0.8 %) use 0.04.
+    """
+
+    energy_rel_tol: float = 0.5
+    max_sigma: float = 5.0
+    ks_min_p: float = 1e-3
+    dwell_mean_sigma: float = 4.0
+    independent_sigma: float = 4.0
+    psd_corner_rel_tol: float = 0.10
+
+    def __post_init__(self) -> None:
+        check_range("energy_rel_tol", self.energy_rel_tol, 0.0, 1.0, lo_open=True)
+        check_range("max_sigma", self.max_sigma, 0.0, 20.0, unit="sigma", lo_open=True)
+        check_range("ks_min_p", self.ks_min_p, 0.0, 0.5, lo_open=True)
+        check_range("dwell_mean_sigma", self.dwell_mean_sigma, 0.0, 20.0, unit="sigma", lo_open=True)
+        check_range("independent_sigma", self.independent_sigma, 0.0, 20.0, unit="sigma", lo_open=True)
+        check_range("psd_corner_rel_tol", self.psd_corner_rel_tol, 0.0, 1.0, lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -31,8 +72,10 @@ class MTJRNGConfig:
     psd_segments, psd_length: segments and samples per segment of the PSD estimate (sampled at tau_c / 20).
     energy_delta_min, energy_delta_max, n_energy: barrier sweep [k_BT] of the energy-per-bit curve.
     energy_voltage_v, paper_resistance_ohm: the paper's energy assumption (1 V, 500 kOhm).
+    energy_tau_s: retention time [s] of the energy-per-bit row, one bit per retention (paper: tau ~10 ns).
     cmos_lfsr_energy_j: CMOS LFSR energy per bit [J] (paper 004 citing Daniels 2020: ~10 fJ).
     throughput_streams, throughput_length: size of the bit-stream throughput measurement.
+    targets: pass criteria (`MTJRNGTargets`).
     """
 
     device: rng.SMTJConfig = field(default_factory=rng.SMTJConfig)
@@ -57,6 +100,8 @@ class MTJRNGConfig:
     cmos_lfsr_energy_j: float = 10e-15
     throughput_streams: int = 100_000
     throughput_length: int = 1024
+    energy_tau_s: float = 10e-9
+    targets: MTJRNGTargets = MTJRNGTargets()
 
     def __post_init__(self) -> None:
         check_positive("v_max_v", self.v_max_v, unit="V")
@@ -81,6 +126,7 @@ class MTJRNGConfig:
         check_positive("cmos_lfsr_energy_j", self.cmos_lfsr_energy_j, unit="J")
         check_int("throughput_streams", self.throughput_streams, 1, 10**7)
         check_int("throughput_length", self.throughput_length, 1, 10**6)
+        check_range("energy_tau_s", self.energy_tau_s, 1e-12, 1.0, unit="s")
 
 
 F64 = torch.float64
@@ -95,7 +141,8 @@ F64 = torch.float64
         "quick": MTJRNGConfig(n_voltages=21, n_dwells=2000, n_corr_intervals=11, corr_streams=120,
                               psd_segments=32, throughput_streams=100_000),
         "paper": MTJRNGConfig(n_voltages=41, samples_per_voltage=1200, n_dwells=20000, n_corr_intervals=25,
-                              corr_streams=1000, psd_segments=256, n_energy=160),
+                              corr_streams=1000, psd_segments=256, n_energy=160,
+                              targets=MTJRNGTargets(psd_corner_rel_tol=0.04)),
     },
 )
 def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
@@ -205,12 +252,12 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
             # Dwell times read off a trace sampled every dt are exactly geometric (mean dt/q -> 1/Gamma as dt -> 0).
             d_stat, p_val = tg.ks_geometric(torch.round(d / dt_f), q)
             worst_ks_p = min(worst_ks_p, p_val)
-            mean_d = float(d.mean())
+            mean_d = float(tg.ordered_sum(d)) / d.numel()
             dwell_rows.append({"bias_V": round(v, 4), "state": state_name, "n_dwells": d.numel(),
                                "mean_dwell_ms": mean_d * 1e3, "theory_1_over_Gamma_ms": 1e3 / g,
                                "theory_dt_over_q_ms": 1e3 * dt_f / q, "KS_D_geometric": d_stat, "KS_p": p_val})
             if state_name == "P" and lab == "50 % P":
-                retention_measured = mean_d
+                retention_measured, retention_lattice, n_ret = mean_d, dt_f / q, d.numel()
             hi = float(torch.quantile(d, 0.995))
             edges = torch.linspace(0, hi, 41, dtype=F64)
             counts = torch.histogram(d, bins=edges).hist  # samples beyond the 99.5 % quantile are left out
@@ -253,7 +300,7 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
     ind = rng.mtj_bitstreams(torch.full((cfg.corr_streams,), 0.5, dtype=F64), cfg.corr_length, cfg=c,
                              generator=gen, sampling_interval_s=dt_read)
     rho_read = float(tg.empirical_autocorrelation(ind, 1, mean=0.5)[1])
-    bound_read = 4 / math.sqrt(cfg.corr_streams * (cfg.corr_length - 1))
+    se_read = 1 / math.sqrt(cfg.corr_streams * (cfg.corr_length - 1))  # of a lag-1 estimate at rho = 0
     dt_corr = c.retention_s / 4
     lam_dwell = float(rng.bitstream_correlation(0.5, c, dt_corr))
     bq = rng.mtj_bitstreams(torch.full((cfg.corr_streams,), 0.5, dtype=F64), cfg.corr_length, cfg=c,
@@ -328,23 +375,29 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
         e_ours.append(float(rng.energy_per_bit(cd, v_e)))
         e_decor.append(float(rng.energy_per_bit(cd, v_e, rng.bit_time_for_correlation(cd, v_e, 0.01))))
     e_ours_t, e_decor_t = torch.tensor(e_ours, dtype=F64), torch.tensor(e_decor, dtype=F64)
-    e_paper_10ns = float(rng.resistor_energy_per_bit(v_e, cfg.paper_resistance_ohm, 10e-9))
-    c10 = dataclasses.replace(c, delta0=math.log(10e-9 / c.tau0_s), temperature_k=300.0)
+    tau_e = cfg.energy_tau_s
+    e_paper_10ns = float(rng.resistor_energy_per_bit(v_e, cfg.paper_resistance_ohm, tau_e))
+    c10 = dataclasses.replace(c, delta0=math.log(tau_e / c.tau0_s), temperature_k=300.0)
     e_ours_10ns = float(rng.energy_per_bit(c10, v_e))
+    e_ours_10ns_neg = float(rng.energy_per_bit(c10, -v_e))  # the same junction biased towards AP
+    r_mean_10ns = 1.0 / float(rng.mean_conductance(v_e, c10))
     e_decor_10ns = float(rng.energy_per_bit(c10, v_e, rng.bit_time_for_correlation(c10, v_e, 0.01)))
     tau_cmos = cfg.cmos_lfsr_energy_j * cfg.paper_resistance_ohm / v_e**2
     e_device_now = float(rng.resistor_energy_per_bit(v_e, cfg.paper_resistance_ohm, c.retention_s))
     metrics.update(energy_paper_model_10ns_j=e_paper_10ns, energy_our_junction_1v_10ns_j=e_ours_10ns,
+                   energy_our_junction_minus_1v_10ns_j=e_ours_10ns_neg, mean_resistance_1v_10ns_ohm=r_mean_10ns,
                    energy_our_junction_1v_10ns_decorrelated_j=e_decor_10ns, tau_equal_to_cmos_lfsr_s=tau_cmos,
-                   energy_paper_model_at_retention_j=e_device_now,
-                   barrier_for_10ns_kbt=math.log(10e-9 / c.tau0_s))
+                   energy_paper_model_at_retention_j=e_device_now, energy_tau_s=tau_e,
+                   barrier_for_10ns_kbt=math.log(tau_e / c.tau0_s))
     fig, ax = plt.subplots(figsize=(6.2, 4.3))
     ax.loglog(taus, e_paper, color="k", label=f"paper's estimate V^2/R x tau ({v_e:g} V, "
               f"{cfg.paper_resistance_ohm / 1e3:g} kOhm)")
     ax.loglog(taus, e_ours_t, color="C0", label=f"50 nm junction at {v_e:g} V: V^2 <G>(V) x tau")
     ax.loglog(taus, e_decor_t, "--", color="C0", label="same, bits spaced for lag-1 corr. <= 1 %")
     ax.axhline(cfg.cmos_lfsr_energy_j, color="C3", label=f"CMOS LFSR ~{cfg.cmos_lfsr_energy_j * 1e15:g} fJ")
-    ax.plot([10e-9], [20e-15], "*", ms=12, color="C1", label="paper: ~20 fJ at tau ~ 10 ns")
+    ax.plot([10e-9], [PAPER_ENERGY_J], "*", ms=12, color="C1", label="paper: ~20 fJ at tau ~ 10 ns")
+    ax.plot([tau_e], [e_ours_10ns], "o", ms=7, mfc="none", color="C0",
+            label=f"this junction at {v_e:g} V, tau = {tau_e * 1e9:g} ns: {e_ours_10ns * 1e15:.0f} fJ")
     ax.axvline(c.retention_s, color="0.5", ls=":", lw=1)
     ax.text(c.retention_s, 3e-12, "measured device (5 ms) ", fontsize=7, ha="right")
     ax.set_xlabel("retention time tau = tau0 exp(Delta) (s)")
@@ -370,47 +423,69 @@ def run(cfg: MTJRNGConfig, ctx: RunContext) -> Result:
                        load_average_1min=load, cpu_count=os.cpu_count())
 
     # --------------------------------------------------------------------------- comparisons
+    t = cfg.targets
+    dt_ms = f"{dt_read * 1e3:g} ms"
+    n_pairs = cfg.corr_streams * (cfg.corr_length - 1)
+    se_dwell = retention_lattice / math.sqrt(n_ret)  # geometric dwells: sd ~ mean
+    se_q = math.sqrt((1 + lam_dwell**2) / (1 - lam_dwell**2) / n_pairs)
+    z_q = abs(float(rho_k[1]) - lam_dwell) / se_q
+    ratio_e = e_ours_10ns / PAPER_ENERGY_J
+    energy_row = paper_row(
+        f"energy per bit of the modelled junction ({c.diameter_m * 1e9:g} nm, RA {c.ra_ohm_um2:g} Ohm um^2, "
+        f"TMR {c.tmr * 100:g} %) at {v_e:g} V, barrier lowered to tau = {tau_e * 1e9:g} ns, one bit per tau",
+        "~20 fJ", round(e_ours_10ns * 1e15, 1), abs(ratio_e - 1) <= t.energy_rel_tol, source="Sec. IV.B",
+        quote=PAPER_ENERGY_QUOTE, unit="fJ",
+        target=f"{PAPER_ENERGY_J * 1e15 * (1 - t.energy_rel_tol):g} - {PAPER_ENERGY_J * 1e15 * (1 + t.energy_rel_tol):g} fJ",
+        gap=f"{ratio_e:.2f} x the paper's 20 fJ",
+        note=(f"at {v_e:+g} V the junction sits mostly in P: <R> = {r_mean_10ns / 1e3:.0f} kOhm (R_P = "
+              f"{m.r_p / 1e3:.0f} kOhm from RA and diameter), while the paper takes 500 kOhm, about R_AP "
+              f"({m.r_ap / 1e3:.0f} kOhm); at {-v_e:+g} V (mostly AP) it is {e_ours_10ns_neg * 1e15:.1f} fJ. Bits "
+              f"spaced for lag-1 correlation <= 1 %: {e_decor_10ns * 1e15:.0f} fJ. The paper's own V^2/R x tau "
+              f"({v_e:g} V, {cfg.paper_resistance_ohm / 1e3:g} kOhm) = {e_paper_10ns * 1e15:.1f} fJ is an identity "
+              "(unit test), not a reproduction"))
+    off = [w for w, ok in ((f"bias {v_e:g} V", abs(v_e - 1.0) < 1e-9), (f"tau {tau_e * 1e9:g} ns",
+                                                                          abs(tau_e / 10e-9 - 1) < 1e-9)) if not ok]
+    if off:
+        energy_row.verdict, energy_row.note = "not-comparable", (
+            f"run at {', '.join(off)}, the paper's estimate is for ~1 V and tau ~10 ns; " + energy_row.note)
     comparisons += [
-        Comparison("R_P from RA 440 Ohm um^2, 50 nm", "RA 440 Ohm um^2, 50 nm", round(m.r_p / 1e3, 1), "kOhm",
-                   note="R_AP = %.0f kOhm with TMR 130 %%" % (m.r_ap / 1e3)),
-        check("barrier", "< 16 k_BT", round(c.barrier, 2), c.barrier < 16, unit="k_BT", target="< 16"),
-        check("retention (mean dwell at 0 V, from the sampled chain)", "~5 ms", round(retention_measured * 1e3, 3),
-              abs(retention_measured / 5e-3 - 1) < 0.15, unit="ms", target="5 ms +- 15 %",
-              gap=f"{retention_measured * 1e3:.2f} ms"),
-        check("Fig. 3: bias span from 5 % to 95 % P", "< 1 V", round(span_v, 3), span_v < 1.0, unit="V",
-              target="< 1 V"),
-        check("Fig. 3: largest |current| at the 5 % / 95 % points", "< 5 uA", round(i_max * 1e6, 3),
-              i_max < 5e-6, unit="uA", target="< 5 uA",
-              gap=f"{i_max * 1e6:.2f} uA"),
-        check("Fig. 3: current span from 5 % to 95 % P", "< 5 uA", round(span_i * 1e6, 3), span_i < 5e-6,
-              unit="uA", target="< 5 uA"),
-        check("Fig. 3: device readings vs occupancy model (worst bias)", "-", round(worst_z, 2), worst_z < 5,
-              unit="sigma", target="< 5 sigma"),
-        check("dwell times follow the telegraph law (KS vs exact sampled law, worst p-value)", "thermally activated",
-              round(worst_ks_p, 4), worst_ks_p > 1e-3, target="p > 0.001"),
-        check("bits read every 100 ms are independent (lag-1 correlation)", "100 ms reads", round(rho_read, 4),
-              abs(rho_read) < bound_read, target=f"|rho| < {bound_read:.3f} (4 sigma)"),
-        check("bits read every retention/4 are correlated: lag-1 vs exp(-s dt)", "-",
-              round(float(rho_k[1]), 3), abs(float(rho_k[1]) - lam_dwell) < 0.05, target=f"{lam_dwell:.3f} +- 0.05"),
-        check("correlation vs sampling interval matches exp(-s dt) (worst point)", "-", round(worst_corr_z, 2),
-              worst_corr_z < 5, unit="sigma", target="< 5 sigma"),
-        check("PSD corner frequency at 0 V (fit vs (G1+G2)/2pi)", round(fc_th, 2), round(fc_fit, 2),
-              abs(fc_fit / fc_th - 1) < 0.1, unit="Hz", target="within 10 %"),
-        check("energy per bit at tau = 10 ns, 1 V, 500 kOhm", "~20 fJ", round(e_paper_10ns * 1e15, 2),
-              abs(e_paper_10ns / 20e-15 - 1) < 0.1, unit="fJ", target="20 fJ +- 10 %"),
-        Comparison("energy per bit of this 50 nm junction at 1 V if tau were 10 ns", "~20 fJ (500 kOhm)",
-                   round(e_ours_10ns * 1e15, 2), "fJ",
-                   note=f"at 1 V it sits mostly in P (R_P = {m.r_p / 1e3:.0f} kOhm), so ~2x the paper's 500 kOhm "
-                        f"figure; {e_decor_10ns * 1e15:.1f} fJ when bits are spaced for lag-1 correlation <= 1 %"),
-        Comparison("retention at which the MTJ matches a CMOS LFSR (10 fJ)", "~10 fJ LFSR", round(tau_cmos * 1e9, 2),
-                   "ns", note="paper's V^2/R x tau model; the measured 5 ms device needs "
-                              f"{e_device_now * 1e9:.0f} nJ per bit"),
+        energy_row,
+        calibrated_row(f"Fig. 3: bias span 5 % -> 95 % P (I_c0 = {c.i_c0_a * 1e6:g} uA chosen for it)", "< 1 V",
+                       round(span_v, 3), unit="V", source="Sec. II.B, Fig. 3 ('by a voltage less than 1 V')",
+                       note=f"the 1 V bound needs I_c0 < {i_c0_bound * 1e6:.1f} uA; the paper gives only the bound"),
+        calibrated_row("Fig. 3: largest |current| at the 5 % / 95 % points (set by the calibrated span and R_P)",
+                       "< 5 uA", round(i_max * 1e6, 2), unit="uA",
+                       source="Sec. II.B ('an ultralow current less than 5 uA (= 0.25 MA cm^-2)')",
+                       note=f"current span {span_i * 1e6:.2f} uA, {metrics['max_current_density_ma_cm2']:.3f} "
+                            f"MA/cm^2; the paper's 5 uA is about 1 V across R_P ({1e6 / m.r_p:.2f} uA)"),
+        check_row(f"mean P dwell at the 50 % bias (chain sampled every 1/{cfg.fine_steps_per_dwell} dwell) vs its "
+                  "exact law dt/q", round(retention_lattice * 1e3, 4), round(retention_measured * 1e3, 4),
+                  abs(retention_measured - retention_lattice) <= t.dwell_mean_sigma * se_dwell, unit="ms",
+                  target=f"+- {t.dwell_mean_sigma:g} sigma ({t.dwell_mean_sigma * se_dwell * 1e3:.3f} ms)",
+                  note=f"1/Gamma = tau0 e^Delta = {c.retention_s * 1e3:.3f} ms is an input (the paper's ~5 ms)"),
+        check_row(f"Fig. 3: {cfg.samples_per_voltage} reads per bias vs the occupancy model (worst of "
+                  f"{cfg.n_voltages} biases)", 0.0, round(worst_z, 2), worst_z < t.max_sigma, unit="sigma",
+                  target=f"< {t.max_sigma:g} sigma"),
+        check_row("dwell times follow the sampled telegraph law (KS vs geometric, worst of 4 p-values)", "geometric",
+                  round(worst_ks_p, 4), worst_ks_p > t.ks_min_p, target=f"p > {t.ks_min_p:g}"),
+        check_row(f"bits read every {dt_ms} are independent (lag-1 correlation)", 0.0, round(rho_read, 4),
+                  abs(rho_read) < t.independent_sigma * se_read,
+                  target=f"|rho| < {t.independent_sigma * se_read:.4f} ({t.independent_sigma:g} sigma)"),
+        check_row("bits read every retention/4 are correlated: lag-1 vs exp(-s dt)", round(lam_dwell, 4),
+                  round(float(rho_k[1]), 4), z_q < t.max_sigma,
+                  target=f"+- {t.max_sigma:g} sigma ({t.max_sigma * se_q:.4f})"),
+        check_row(f"correlation vs sampling interval matches exp(-s dt) (worst of {2 * cfg.n_corr_intervals})", 0.0,
+                  round(worst_corr_z, 2), worst_corr_z < t.max_sigma, unit="sigma", target=f"< {t.max_sigma:g} sigma"),
+        check_row("PSD corner frequency at 0 V (fit vs (G1+G2)/2pi)", round(fc_th, 2), round(fc_fit, 2),
+                  abs(fc_fit / fc_th - 1) < t.psd_corner_rel_tol, unit="Hz",
+                  target=f"within {t.psd_corner_rel_tol * 100:g} %"),
     ]
 
     notes = f"""
 **Model.** Two-state telegraph process (`physics.telegraph`): Delta_P = Delta0 (1+h)^2 (1 + I_P/I_c0),
 Delta_AP = Delta0 (1-h)^2 (1 - I_AP/I_c0), rates exp(-Delta)/tau0, with the state-dependent current of a voltage bias
-(I_P = V/R_P, I_AP = V/R_AP). Delta0 = ln(5e6) = {c.barrier:.2f} k_BT and tau0 = 1 ns give the paper's 5 ms retention.
+(I_P = V/R_P, I_AP = V/R_AP). Delta0 = {c.barrier:.2f} k_BT and tau0 = {c.tau0_s * 1e9:g} ns give a retention of
+{c.retention_s * 1e3:.3g} ms (paper: ~5 ms; ln(5e6) = 15.42 k_BT by default).
 **Bit 1 = P** (low resistance), as in Fig. 3. The paper gives only bounds for the tilt ("< 1 V", "< 5 uA"); we take
 I_c0 = {c.i_c0_a * 1e6:g} uA (our calibration: the 1 V bound needs I_c0 < {i_c0_bound * 1e6:.1f} uA), which gives a
 5 -> 95 % span of {span_v:.3f} V and {span_i * 1e6:.2f} uA, with |I| <= {i_max * 1e6:.2f} uA
@@ -419,17 +494,21 @@ I_c0 = {c.i_c0_a * 1e6:g} uA (our calibration: the 1 V bound needs I_c0 < {i_c0_
 margin rather than matched.
 
 **Sampling.** Bits are the state read every dt; consecutive reads follow the exact two-state transition matrix over
-dt (P(P->AP) = (1-pi)(1-e^(-s dt)), P(AP->P) = pi (1-e^(-s dt))), so their lag-k correlation is exp(-s dt k). At the
-paper's 100 ms (20 retention times) the correlation is e^-{float((g_pa0 + g_ap0) * dt_read):.0f}: independent bits. At
+dt (P(P->AP) = (1-pi)(1-e^(-s dt)), P(AP->P) = pi (1-e^(-s dt))), so their lag-k correlation is exp(-s dt k). At
+{dt_ms} ({dt_read / c.retention_s:.3g} retention times; the paper reads every 100 ms) the correlation is e^-{float((g_pa0 + g_ap0) * dt_read):.0f}: independent bits. At
 dt = retention/4 it is {lam_dwell:.2f}; such streams carry fewer independent bits than their length. Note that
 "p_flip = 1 - exp(-Gamma dt)" is the probability of at least one flip, not of ending in the other state; only the
 latter is used for sampling.
 
 **Energy.** Energy per bit = V^2 <G>(V) x t_bit (Joule heat of the biased junction; bias and read circuitry excluded,
-as in the paper). With the paper's assumptions (1 V, 500 kOhm, t_bit = tau) it is {e_paper_10ns * 1e15:.1f} fJ at
-tau = 10 ns (paper: ~20 fJ), equal to a CMOS LFSR (~10 fJ) at tau = {tau_cmos * 1e9:.1f} ns. Taking one bit per
+as in the paper). The modelled junction (R_P = {m.r_p / 1e3:.0f} kOhm, R_AP = {m.r_ap / 1e3:.0f} kOhm from the paper's RA
+and 50 nm) with its barrier lowered to ln({tau_e * 1e9:g} ns / tau0) = {math.log(tau_e / c.tau0_s):.2f} k_BT dissipates
+{e_ours_10ns * 1e15:.1f} fJ per bit at {v_e:+g} V (mostly P) and {e_ours_10ns_neg * 1e15:.1f} fJ at {-v_e:+g} V (mostly
+AP), against the paper's ~20 fJ: the paper's 500 kOhm is about R_AP. The paper's own arithmetic (1 V, 500 kOhm,
+t_bit = tau = {tau_e * 1e9:g} ns: {e_paper_10ns * 1e15:.1f} fJ; equal to a CMOS LFSR's ~10 fJ at tau = {tau_cmos * 1e9:.1f} ns) is
+an identity, checked in the unit tests, not a comparison row. Taking one bit per
 retention time at zero bias leaves a lag-1 correlation of e^-2 = 0.14 (the correlation time is tau/2); spacing bits
-for correlation <= 1 % costs ~2.3x more. Energy scales linearly with tau, so the measured 5 ms device would need
+for correlation <= 1 % costs ~2.3x more. Energy scales linearly with tau, so the {c.retention_s * 1e3:.3g} ms device would need
 ~{e_device_now * 1e9:.0f} nJ per bit: the paper's 20 fJ is a projection for a ~2.3-2.5 k_BT (20 nm) magnet.
 
 """

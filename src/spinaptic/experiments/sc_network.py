@@ -11,15 +11,48 @@ import torch
 
 from ..config import ConfigError, check_choice, check_int, check_range
 from ..networks import stochastic_computing as sc
-from .base import Comparison, Result, RunContext, check, experiment
+from .base import Result, RunContext, experiment
+from .comparison import Comparison, check_row, paper_row
 
 SOURCES = ("ideal", "mtj", "reuse")
+PAPER_QUOTES = {
+    "accuracy": "The MTJ-based SC-ANN achieves 95% accuracy for handwritten digit recognition on the MNIST database",
+    "training": "The resulting training accuracy was 97%",
+    "length": "It is evident that longer bit-streams provide better classification accuracy",
+}
 
 
 def _tuple(v, conv):
     if isinstance(v, str):
         v = [s for s in v.replace(";", ",").split(",") if s.strip()]
     return tuple(conv(s.strip()) if isinstance(s, str) else conv(s) for s in v)
+
+
+@dataclass(frozen=True)
+class SCNetworkTargets:
+    """Pass criteria of the paper rows (all on the paper's recipe), fixed before the run.
+
+    Attributes:
+        accuracy_tol_points: allowed |SC accuracy - 95 %| at 1024 bits [percentage points]: 1.0 = the paper's
+            integer "95%" (+-0.5) and twice our spread of the paper recipe on the 10,000 test images in
+            quadrature, sqrt(0.5^2 + (2 x 0.37)^2) = 0.9: sd 0.37 points over 10 banks of 6-MTJ streams x 2
+            trainings (mean 95.15 %; the binomial +-0.2 of 10,000 images included). Banks have a tail: one of 3
+            full-run seeds gave 92.2 %, so the verdict belongs to the seed of the run.
+        training_tol_points: allowed |float training accuracy - 97 %| [points]: 0.5, the paper's integer "97%"
+            (our seed-to-seed spread of the training accuracy on 60,000 images is 0.01 points).
+        rise_sigma: "longer bit-streams provide better accuracy": the longest length must beat the shortest by
+            this many standard errors of the difference (binomial, both lengths), and no longer length may fall
+            below a shorter one by more than that: 3.
+    """
+
+    accuracy_tol_points: float = 1.0
+    training_tol_points: float = 0.5
+    rise_sigma: float = 3.0
+
+    def __post_init__(self) -> None:
+        check_range("accuracy_tol_points", self.accuracy_tol_points, 0.0, 10.0, unit="points", lo_open=True)
+        check_range("training_tol_points", self.training_tol_points, 0.0, 10.0, unit="points", lo_open=True)
+        check_range("rise_sigma", self.rise_sigma, 0.0, 10.0, unit="sigma", lo_open=True)
 
 
 @dataclass(frozen=True)
@@ -47,8 +80,10 @@ class SCNetworkExperimentConfig:
     initial_state: initial Btanh state as a fraction of K (0.5 = K / 2).
     batch_images: images per weight-stream draw.
     reuse_levels: bias points per MTJ of the reuse banks (paper: ~30).
-    paper_k_ablation: also train the paper's setting (plain float training, tanh(z), K = 2n = 1570) and run it
-        at ``length`` with the ideal and reuse sources, to show what the SC-aware choices buy.
+    paper_recipe: also train the paper's own recipe (plain float training, tanh(z), K = 2n = 1570) and run it
+        with the ideal and reuse sources at the lengths <= ``length``: the rows judged against the paper. The
+        main network (``btanh_s``, ``sc_noise_clocks``) is ours, beyond the paper.
+    targets: pass criteria (`SCNetworkTargets`).
     """
 
     dataset: str = "mnist"
@@ -71,7 +106,8 @@ class SCNetworkExperimentConfig:
     initial_state: float = 0.5
     batch_images: int = 1000
     reuse_levels: int = 30
-    paper_k_ablation: bool = False
+    paper_recipe: bool = True
+    targets: SCNetworkTargets = SCNetworkTargets()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lengths", _tuple(self.lengths, int))
@@ -140,7 +176,7 @@ def _groups(name: str, src, lengths: list[int]) -> list[list[int]]:
     presets={
         "quick": SCNetworkExperimentConfig(n_train=5000, n_test=300, epochs=8, lengths=(64, 256, 1024),
                                            sources=("ideal", "mtj", "reuse"), batch_images=300),
-        "paper": SCNetworkExperimentConfig(mtj_max_length=4096, paper_k_ablation=True),
+        "paper": SCNetworkExperimentConfig(mtj_max_length=4096),
     },
 )
 def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
@@ -196,9 +232,9 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
                 preds[name] = r["predictions"][r["lengths"].index(cfg.length)]
         timing[name] = time.perf_counter() - t_src
 
-    # ------------------------------------------------------------------ ablation: the paper's K = 2n, plain training
-    ablation: dict[str, float] = {}
-    if cfg.paper_k_ablation:
+    # ------------------------------------------------------------------ the paper's recipe: K = 2n, plain training
+    paper: dict = {}
+    if cfg.paper_recipe:
         t_paper = dataclasses.replace(tcfg, btanh_s=1.0, sc_noise_clocks=0)
         w0 = ctx.cached("float_network_paper_k", lambda: sc.train_float_mlp(
             xtr, ytr, t_paper, generator=ctx.make_generator("train-paper-k")))
@@ -206,14 +242,25 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
         net0 = sc.SCNetwork(w0["w1"], w0["b1"], w0["w2"], w0["b2"],
                             sc.SCConfig(length=cfg.length, btanh_s=1.0, decode=cfg.decode,
                                         initial_state=cfg.initial_state, batch_images=cfg.batch_images))
-        ablation["float"] = float((net0.float_forward(xte).argmax(1).cpu() == yte.cpu()).double().mean())
-        ablation["hidden_states"] = net0.hidden_states
+        paper["float"] = float((net0.float_forward(xte).argmax(1).cpu() == yte.cpu()).double().mean())
+        paper["float_train"] = float((net0.float_forward(xtr).argmax(1).cpu() == ytr.cpu()).double().mean())
+        paper["hidden_states"] = net0.hidden_states
+        short = sorted(n for n in cfg.lengths if n <= cfg.length)
         for name in ("ideal", "reuse"):
             if name not in cfg.sources:
                 continue
             src = _source(name, cfg, ctx)
-            ablation[name] = ctx.cached(f"paper_k_{name}", lambda src=src, name=name: net0.run(
-                xte, source=src, generator=ctx.make_generator(f"paper-k:{name}"), labels=yte).accuracy[0])
+            curve: dict[int, float] = {}
+            for group in _groups(name, src, short):
+                top = max(group)
+                run0 = sc.SCNetwork(w0["w1"], w0["b1"], w0["w2"], w0["b2"],
+                                    sc.SCConfig(length=top, btanh_s=1.0, decode=cfg.decode,
+                                                initial_state=cfg.initial_state, batch_images=cfg.batch_images))
+                r = ctx.cached(f"paper_k_{name}_{top}", lambda src=src, name=name, run0=run0, group=group, top=top:
+                               run0.run(xte, source=src, generator=ctx.make_generator(f"paper-k:{name}:{top}"),
+                                        labels=yte, lengths=group).accuracy)
+                curve.update(zip(group, r))
+            paper[name] = {str(n): a for n, a in sorted(curve.items())}
 
     # ------------------------------------------------------------------ figures
     fig, ax = plt.subplots(figsize=(5.6, 4))
@@ -221,16 +268,21 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
               "reuse": ("C2", "MTJ streams, paper's reuse scheme")}
     for name, curve in acc.items():
         ls = sorted(curve)
-        ax.plot(ls, [100 * curve[n] for n in ls], "o-", color=styles[name][0], label=styles[name][1])
+        ax.plot(ls, [100 * curve[n] for n in ls], "o-", color=styles[name][0], label=f"{styles[name][1]} (ours)")
+    for name in ("reuse", "ideal"):
+        if name in paper:
+            ls = sorted(int(n) for n in paper[name])
+            ax.plot(ls, [100 * paper[name][str(n)] for n in ls], "s--", mfc="none", color=styles[name][0],
+                    label=f"{styles[name][1]}, paper's recipe (K = {paper['hidden_states']})")
     ax.axhline(100 * float_acc, color="k", ls="--", lw=1, label=f"float network ({100 * float_acc:.1f} %)")
     ax.axhline(95, color="gray", ls=":", lw=1, label="paper 004: 95 % at 1024 bits")
     ax.set_xscale("log", base=2)
     ax.set_xlabel("bit-stream length (clocks)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"SC 784-{cfg.hidden}-10, Btanh K = {k1}, {n_test} test images")
+    ax.set_title(f"SC 784-{cfg.hidden}-10, ours: Btanh K = {k1}, {n_test} test images", fontsize=9)
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=7, loc="lower right")
     ctx.save_figure(fig, "accuracy_vs_length.png")
 
     confusion = {}
@@ -276,37 +328,76 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
     table = [{"length": n, **{name: round(100 * acc[name][n], 2) for name in acc if n in acc[name]}}
              for n in sorted(cfg.lengths)]
 
-    comps = [
-        check("float network accuracy", "97 % (training)", round(100 * float_acc, 2), float_acc >= 0.96, unit="%",
-              target=">= 96 % (test set)", gap=f"{100 * float_acc:.2f} % vs >= 96 %"),
-    ]
-    full = n_test >= 10000
-    for name, label in (("mtj", "MTJ streams (device model, fresh)"), ("reuse", "MTJ streams, paper's reuse scheme")):
-        if name in acc and cfg.length in acc[name]:
-            a = acc[name][cfg.length]
-            ci = 1.96 * math.sqrt(max(a * (1 - a), 1e-4) / n_test)
-            comps.append(check(f"SC accuracy at {cfg.length} bits, {label}", "95 %", round(100 * a, 2), a >= 0.95,
-                               unit="%", target=">= 95 %" + ("" if full else f" (n = {n_test}, +/- {100 * ci:.1f})"),
-                               gap=f"{100 * (0.95 - a):.2f} points below 95 % (95 % CI +/- {100 * ci:.1f})"))
-    if "ideal" in acc and cfg.length in acc["ideal"]:
-        comps.append(Comparison(f"SC accuracy at {cfg.length} bits, ideal RNG", "-",
-                                round(100 * acc["ideal"][cfg.length], 2), "%"))
-    for name, curve in acc.items():
+    t = cfg.targets
+    comps: list[Comparison] = []
+    off = [w for w, ok in (
+        (f"dataset {cfg.dataset}", cfg.dataset == "mnist"),
+        (f"{xtr.shape[0]} training images", xtr.shape[0] >= 60000),
+        (f"{n_test} test images", n_test >= 10000),
+        (f"{cfg.hidden} hidden units", cfg.hidden == 128),
+        (f"{cfg.input_mapping} input mapping", cfg.input_mapping == "unit"),
+    ) if not ok]
+    off_sc = off + ([f"{cfg.length}-bit streams"] if cfg.length != 1024 else [])
+
+    def _judge(row: Comparison, what: list[str]) -> Comparison:
+        if what:
+            row.verdict, row.note = "not-comparable", (
+                f"run with {', '.join(what)}; the paper: MNIST, 60,000 / 10,000 images, 128 hidden units, pixels "
+                f"in [0, 1], 1024 bits" + (f"; {row.note}" if row.note else ""))
+        return row
+
+    k0 = paper.get("hidden_states")
+    recipe = f"paper's recipe (K = 2n = {k0}, plain float training)"
+    if "float_train" in paper:
+        a = paper["float_train"]
+        comps.append(_judge(paper_row(
+            f"float training accuracy, {recipe}", "97%", round(100 * a, 2),
+            abs(100 * a - 97) <= t.training_tol_points, source="Sec. IV.A", quote=PAPER_QUOTES["training"], unit="%",
+            target=f"97 +- {t.training_tol_points:g}", gap=f"{100 * a - 97:+.2f} points",
+            note=(f"Adam, {cfg.epochs} epochs, L2 = {cfg.weight_decay:g} and clipping to [-1, 1]; the paper's L2 "
+                  f"strength is not stated; test accuracy {100 * paper['float']:.2f} %")), off))
+    if "reuse" in paper and str(cfg.length) in paper["reuse"]:
+        a = paper["reuse"][str(cfg.length)]
+        ci = 1.96 * math.sqrt(max(a * (1 - a), 1e-4) / n_test)
+        ideal0 = paper.get("ideal", {}).get(str(cfg.length))
+        comps.append(_judge(paper_row(
+            f"SC accuracy at {cfg.length} bits, {recipe}, paper's 6-MTJ reuse scheme ({cfg.reuse_levels} biases per "
+            "MTJ)", "95%", round(100 * a, 2), abs(100 * a - 95) <= t.accuracy_tol_points, source="Abstract; Fig. 6",
+            quote=PAPER_QUOTES["accuracy"], unit="%", target=f"95 +- {t.accuracy_tol_points:g}",
+            gap=f"{100 * a - 95:+.2f} points",
+            note=f"binomial 95 % CI +- {100 * ci:.2f} (n = {n_test})"
+                 + (f"; same network on an ideal RNG: {100 * ideal0:.2f} %" if ideal0 is not None else "")), off_sc))
+        curve = {int(n): v for n, v in paper["reuse"].items()}
         ls = sorted(curve)
         if len(ls) >= 2:
-            comps.append(check(f"accuracy rises with stream length ({name})", "rises (Fig. 6b)",
-                               [round(100 * curve[n], 1) for n in ls], curve[ls[-1]] > curve[ls[0]], unit="%",
-                               target=f"acc({ls[-1]}) > acc({ls[0]})"))
-    if ablation:
-        comps.append(Comparison("float accuracy, paper's setting (plain training, tanh(z))", "97 %",
-                                round(100 * ablation["float"], 2), "%"))
-        for name in ("ideal", "reuse"):
-            if name in ablation:
-                comps.append(Comparison(
-                    f"SC accuracy at {cfg.length} bits, paper's K = 2n = {ablation['hidden_states']} with plain "
-                    f"training, {styles[name][1]}", "95 % (MTJ streams)", round(100 * ablation[name], 2), "%",
-                    note="ablation: what the SC-aware training and smaller K change"))
-        metrics["paper_k_ablation"] = ablation
+            def se(a1, a2):
+                return math.sqrt(max(a1 * (1 - a1) + a2 * (1 - a2), 1e-6) / n_test)
+            rise = (curve[ls[-1]] - curve[ls[0]]) / se(curve[ls[0]], curve[ls[-1]])
+            worst_drop = max((curve[p_] - curve[q_]) / se(curve[p_], curve[q_]) for p_, q_ in zip(ls, ls[1:]))
+            comps.append(_judge(paper_row(
+                f"accuracy rises with stream length, {recipe}, reuse scheme ({ls[0]} -> {ls[-1]} bits)",
+                "longer bit-streams provide better accuracy", [round(100 * curve[n], 1) for n in ls],
+                rise >= t.rise_sigma and worst_drop <= t.rise_sigma, source="Sec. IV.B, Fig. 6(b)",
+                quote=PAPER_QUOTES["length"], unit="%",
+                target=f"acc({ls[-1]}) - acc({ls[0]}) >= {t.rise_sigma:g} sigma, no step down > {t.rise_sigma:g} sigma",
+                gap=f"rise {rise:.1f} sigma, worst step down {worst_drop:.1f} sigma",
+                note=f"rise {rise:.1f} sigma; the paper's Fig. 6b points are not in its text"), off))
+    if "ideal" in paper and str(cfg.length) in paper["ideal"]:
+        comps.append(check_row(f"SC accuracy at {cfg.length} bits, {recipe}, ideal RNG", "-",
+                               round(100 * paper["ideal"][str(cfg.length)], 2), None, unit="%",
+                               note="beside the paper row: what the MTJ reuse scheme costs"))
+    labels = {"reuse": "paper's 6-MTJ reuse scheme", "mtj": "fresh s-MTJ streams (device model)",
+              "ideal": "ideal RNG"}
+    for name in ("reuse", "mtj", "ideal"):
+        if name in acc and cfg.length in acc[name]:
+            comps.append(check_row(
+                f"ours beyond the paper: SC accuracy at {cfg.length} bits, Kim's K = {k1} (s = {cfg.btanh_s:g}), "
+                f"SC-aware training ({cfg.sc_noise_clocks} clocks), {labels[name]}", "-",
+                round(100 * acc[name][cfg.length], 2), None, unit="%",
+                note=f"not a reproduction (the paper uses K = 2n and plain training); float network "
+                     f"{100 * float_acc:.2f} % (test)"))
+    if paper:
+        metrics["paper_recipe"] = paper
     notes = (
         f"Float 784-{cfg.hidden}-10 network trained with Adam, L2 = {cfg.weight_decay:g} and clipping to [-1, 1], "
         f"hidden activation tanh(z K / 2n) (Kim's Btanh with s = {cfg.btanh_s:g}, K = {k1}; s = 1 is the "
@@ -318,7 +409,9 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
         f"batch of {cfg.batch_images} images. The reuse scheme maps each value to the nearest of "
         f"{cfg.reuse_levels}^2 XNOR products of two MTJs' streams per set (inputs, layer 1, layer 2) and "
         "rotates it by a random 128-bit segment chosen by a 50 % MTJ stream. "
-        "The paper's Fig. 6b points are not in its text; only the 95 % at 1024 bits is compared."
+        "The paper rows use the paper's own recipe (K = 2n, plain training, reuse scheme); the main network, with "
+        "Kim's smaller K and SC-aware training, is shown beside them as ours, beyond the paper. The paper's Fig. 6b "
+        "points are not in its text: only the 95 % at 1024 bits and the rise with length are compared."
     )
     if "mtj" in cfg.sources and cfg.mtj_max_length < max(cfg.lengths):
         notes += (f" The fresh-MTJ source is run up to {cfg.mtj_max_length} bits only: its telegraph simulation "

@@ -418,6 +418,21 @@ def ks_geometric(steps: torch.Tensor, q: float) -> tuple[float, float]:
 
 
 # ------------------------------------------------------------------------------- correlations and spectra
+_SUM_BLOCK = 4096
+
+
+def ordered_sum(x: torch.Tensor) -> torch.Tensor:
+    """Sum of all elements of ``x`` in an order fixed by its size alone, hence bit-identical for any thread count.
+
+    torch splits a full reduction of more than 32768 elements among the intra-op threads, so its last bits depend
+    on how many there are; here blocks of 4096 are summed row by row (each row serially), then the block sums.
+    """
+    y = x.reshape(-1)
+    while y.numel() > _SUM_BLOCK:
+        y = torch.nn.functional.pad(y, (0, (-y.numel()) % _SUM_BLOCK)).reshape(-1, _SUM_BLOCK).sum(-1)
+    return y.sum()
+
+
 def rate_sum(gamma_p_to_ap: torch.Tensor, gamma_ap_to_p: torch.Tensor) -> torch.Tensor:
     """s = Gamma_{P->AP} + Gamma_{AP->P} [1/s]: the inverse correlation time."""
     return gamma_p_to_ap + gamma_ap_to_p
@@ -455,12 +470,13 @@ def empirical_autocorrelation(
     else:
         x = x - _t(mean, x)[..., None]
     x = x.reshape(-1, length)
-    var = (x * x).mean()
+    var = ordered_sum(x * x) / x.numel()
     if float(var) == 0.0:
         return torch.full((max_lag + 1,), float("nan"), dtype=torch.float64, device=bits.device)
     out = [torch.ones((), dtype=torch.float64, device=bits.device)]
     for k in range(1, max_lag + 1):
-        out.append((x[:, :-k] * x[:, k:]).mean() / var)
+        prod = x[:, :-k] * x[:, k:]
+        out.append(ordered_sum(prod) / prod.numel() / var)
     return torch.stack(out)
 
 
@@ -498,32 +514,38 @@ def estimate_psd(x: torch.Tensor, dt_s: float) -> tuple[torch.Tensor, torch.Tens
     """One-sided periodogram [X^2/Hz] of the real signals ``x`` [..., N] sampled every ``dt_s`` [s], averaged over
     the leading dimensions (use them as segments, Bartlett's method). Returns (f [Hz], S) without the DC bin."""
     check_positive("dt_s (sampling interval)", dt_s, unit="s")
-    y = x.to(torch.float64).reshape(-1, x.shape[-1])
+    # numpy's pocketfft runs single-threaded with a fixed order, so the estimate is the same bits for any thread
+    # count or memory alignment (MKL's FFT, behind torch.fft on CPU, guarantees neither).
+    y = x.detach().to("cpu", torch.float64).reshape(-1, x.shape[-1]).numpy()
     n = y.shape[-1]
-    y = y - y.mean(dim=-1, keepdim=True)
-    spec = torch.fft.rfft(y, dim=-1).abs() ** 2 * (2.0 * dt_s / n)
+    y = y - y.mean(axis=-1, keepdims=True)
+    spec = np.abs(np.fft.rfft(y, axis=-1)) ** 2 * (2.0 * dt_s / n)
     if n % 2 == 0:
         spec[:, -1] /= 2.0
-    f = torch.fft.rfftfreq(n, d=dt_s).to(y.device)
-    return f[1:], spec.mean(dim=0)[1:]
+    f = torch.from_numpy(np.fft.rfftfreq(n, d=dt_s)).to(x.device)
+    return f[1:], torch.from_numpy(spec.mean(axis=0)).to(x.device)[1:]
 
 
 def fit_corner_frequency(f_hz: torch.Tensor, psd: torch.Tensor, dt_s: float, iterations: int = 4) -> float:
     """Corner frequency [Hz] fitted to a periodogram of a sampled telegraph signal.
 
     Uses `psd_sampled`'s exact form: 1/S = a + b sin^2(pi f dt) with b/a = 4 l/(1 - l)^2, fitted by least squares
-    weighted by the model (relative errors; iterated), then f_c = -ln(l) / (2 pi dt).
+    weighted by the model (relative errors; iterated), then f_c = -ln(l) / (2 pi dt). The two-parameter normal
+    equations are solved in closed form with `ordered_sum` (no LAPACK), so the fit does not depend on threads.
     """
     z = torch.sin(math.pi * f_hz.to(torch.float64) * dt_s) ** 2
     y = 1.0 / psd.to(torch.float64)
-    w = torch.ones_like(y)
+    w2 = torch.ones_like(y)
     a = b = None
     for _ in range(iterations):
-        design = torch.stack([torch.ones_like(z), z], dim=-1) * w[:, None]
-        sol = torch.linalg.lstsq(design, (y * w)[:, None]).solution[:, 0]
-        a, b = float(sol[0]), float(sol[1])
-        model = (a + b * z).clamp_min(1e-300)
-        w = 1.0 / model
+        s0, s1, s2 = (float(ordered_sum(w2 * z**k)) for k in range(3))
+        t0, t1 = float(ordered_sum(w2 * y)), float(ordered_sum(w2 * z * y))
+        det = s0 * s2 - s1 * s1
+        if not det > 0:
+            break
+        a, b = (s2 * t0 - s1 * t1) / det, (s0 * t1 - s1 * t0) / det
+        w = 1.0 / (a + b * z).clamp_min(1e-300)
+        w2 = (w / w.max()) ** 2  # scaled so that w^2 cannot overflow; the solution does not depend on the scale
     if not (a and b) or a <= 0 or b <= 0:
         raise ValueError("PSD fit failed: the spectrum does not look like a sampled Lorentzian")
     r = b / a
