@@ -253,7 +253,7 @@ def test_sc_network_experiment_runs(tmp_path):
     from spinaptic.experiments import run_experiment
 
     doc = run_experiment("sc-network", preset="quick", out_dir=tmp_path, quiet=True, overrides={
-        "dataset": "mnist-sample", "n_train": 400, "n_test": 40, "epochs": 2, "lengths": "16,64",
+        "dataset": "mnist-sample", "n_train": 400, "n_test": 40, "train.epochs": 2, "lengths": "16,64",
         "length": 64, "mtj_max_length": 16, "confusion_sources": "reuse", "paper_recipe": True,
         "batch_images": 25})
     m = doc["metrics"]

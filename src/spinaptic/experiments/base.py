@@ -35,11 +35,6 @@ from .rundir import check_out_dir, locked_out_dir
 from .summary import render_summary
 
 
-def check(quantity: str, paper: Any, ours: float, ok: bool, *, unit: str = "", target: str = "", gap: str = "") -> Comparison:
-    """Legacy constructor of an unlabelled self-check row (being replaced by `comparison.paper_row` & co.)."""
-    return check_row(quantity, paper, ours, ok, unit=unit, target=target, gap=gap)
-
-
 @dataclass
 class Result:
     """What an experiment returns: metrics, comparisons, figure file names, free-form notes (Markdown)."""

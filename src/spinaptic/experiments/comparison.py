@@ -55,7 +55,7 @@ class Comparison:
     target: str = ""
     verdict: str = "info"
     note: str = ""
-    kind: str = "check"
+    kind: str = ""
     source: str = ""
     quote: str = ""
 

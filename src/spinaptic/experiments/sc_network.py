@@ -62,14 +62,12 @@ class SCNetworkExperimentConfig:
     n_train, n_test: images used (0: the whole split). Paper 004: 60,000 / 10,000.
     input_mapping: "unit" (pixels in [0, 1] used as bipolar values, paper 004: "pre-scaled to [0, 1]") or
         "signed" (x = 2 p - 1).
-    hidden: hidden units (paper: 128).
-    epochs, batch_size, lr, weight_decay: float training (Adam; L2 + clipping keep weights in [-1, 1]).
-    btanh_s: Kim's scale s: the float net is trained with tanh(z K / 2n) ~ tanh(z / s) and the SC hidden layer
-        uses K = kim_btanh_states(785, s) states (s = 1: the paper's K = 2n = 1570; s = 3: K = 492).
-        A smaller K leaves its initial state K / 2 and forgets old clocks faster, and tanh(z / s) makes
-        training use s-times larger weights, i.e. a larger APC drift against the same per-clock noise.
-    sc_noise_clocks: SC-aware training: hidden activations replaced by the mean of this many +/-1 samples
-        (straight-through), 0: plain float training.
+    train: float training of our network (`networks.stochastic_computing.TrainConfig`): 128 hidden units
+        (paper), Adam for 8 epochs, no L2 (clipping keeps weights in [-1, 1]), Kim's scale ``btanh_s`` = 3 (the
+        float net is trained with tanh(z K / 2n) ~ tanh(z / s) and the SC hidden layer uses
+        K = kim_btanh_states(785, s) states; s = 1 is the paper's K = 2n = 1570, s = 3 gives K = 492) and
+        SC-aware training with ``sc_noise_clocks`` = 16 (0: plain float training). The paper's recipe is this
+        config with btanh_s = 1 and sc_noise_clocks = 0.
     length: main stream length [clocks] (paper: 1024), for the confusion matrix and the 95 % target.
     lengths: accuracy-vs-length points [clocks] (paper Fig. 6b).
     sources: stream sources: "ideal" (independent bits), "mtj" (a fresh s-MTJ telegraph stream per value),
@@ -90,13 +88,8 @@ class SCNetworkExperimentConfig:
     n_train: int = 0
     n_test: int = 0
     input_mapping: str = "unit"
-    hidden: int = 128
-    epochs: int = 8
-    batch_size: int = 128
-    lr: float = 3e-3
-    weight_decay: float = 0.0
-    btanh_s: float = 3.0
-    sc_noise_clocks: int = 16
+    train: sc.TrainConfig = sc.TrainConfig(hidden=128, epochs=8, batch_size=128, lr=3e-3, weight_decay=0.0,
+                                           btanh_s=3.0, sc_noise_clocks=16)
     length: int = 1024
     lengths: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
     sources: tuple[str, ...] = SOURCES
@@ -117,8 +110,6 @@ class SCNetworkExperimentConfig:
         check_int("n_train", self.n_train, 0, 10**7)
         check_int("n_test", self.n_test, 0, 10**7)
         check_choice("input_mapping", self.input_mapping, ("unit", "signed"))
-        sc.TrainConfig(hidden=self.hidden, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr,
-                       weight_decay=self.weight_decay, btanh_s=self.btanh_s, sc_noise_clocks=self.sc_noise_clocks)
         sc.check_length(self.length)
         if not self.lengths:
             raise ConfigError("lengths must list at least one stream length")
@@ -174,7 +165,7 @@ def _groups(name: str, src, lengths: list[int]) -> list[list[int]]:
     title="Stochastic-computing 784-128-10 MNIST network on MTJ bit-streams (paper 004, Fig. 6)",
     config=SCNetworkExperimentConfig,
     presets={
-        "quick": SCNetworkExperimentConfig(n_train=5000, n_test=300, epochs=8, lengths=(64, 256, 1024),
+        "quick": SCNetworkExperimentConfig(n_train=5000, n_test=300, lengths=(64, 256, 1024),
                                            sources=("ideal", "mtj", "reuse"), batch_images=300),
         "paper": SCNetworkExperimentConfig(mtj_max_length=4096),
     },
@@ -185,8 +176,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
 
     xtr, ytr = _load(cfg, "train", cfg.n_train, ctx)
     xte, yte = _load(cfg, "test", cfg.n_test, ctx)
-    tcfg = sc.TrainConfig(hidden=cfg.hidden, epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.lr,
-                          weight_decay=cfg.weight_decay, btanh_s=cfg.btanh_s, sc_noise_clocks=cfg.sc_noise_clocks)
+    tcfg = cfg.train
     t0 = time.perf_counter()
     weights = ctx.cached("float_network", lambda: sc.train_float_mlp(
         xtr, ytr, tcfg, generator=ctx.make_generator("train"),
@@ -195,7 +185,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
     weights = {k: v.to(ctx.device) for k, v in weights.items()}
     max_len = max(cfg.lengths)
     net = sc.SCNetwork(weights["w1"], weights["b1"], weights["w2"], weights["b2"],
-                       sc.SCConfig(length=max_len, btanh_s=cfg.btanh_s, decode=cfg.decode,
+                       sc.SCConfig(length=max_len, btanh_s=cfg.train.btanh_s, decode=cfg.decode,
                                    initial_state=cfg.initial_state, batch_images=cfg.batch_images))
     k1 = net.hidden_states
     act = lambda z: torch.tanh(z * (k1 / 2.0) / (net.n_in + 1))  # noqa: E731 - what the Btanh approximates
@@ -217,7 +207,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
             top = max(group)
             batch = max(50, cfg.batch_images * 1024 // max(top, 1024))  # bounds stream memory at long L
             run_net = sc.SCNetwork(weights["w1"], weights["b1"], weights["w2"], weights["b2"],
-                                   sc.SCConfig(length=top, btanh_s=cfg.btanh_s, decode=cfg.decode,
+                                   sc.SCConfig(length=top, btanh_s=cfg.train.btanh_s, decode=cfg.decode,
                                                initial_state=cfg.initial_state, batch_images=batch))
 
             def _run(src=src, group=group, run_net=run_net, name=name):
@@ -279,7 +269,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
     ax.set_xscale("log", base=2)
     ax.set_xlabel("bit-stream length (clocks)")
     ax.set_ylabel("test accuracy (%)")
-    ax.set_title(f"SC 784-{cfg.hidden}-10, ours: Btanh K = {k1}, {n_test} test images", fontsize=9)
+    ax.set_title(f"SC 784-{cfg.train.hidden}-10, ours: Btanh K = {k1}, {n_test} test images", fontsize=9)
     ax.set_ylim(0, 100)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower right")
@@ -334,7 +324,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
         (f"dataset {cfg.dataset}", cfg.dataset == "mnist"),
         (f"{xtr.shape[0]} training images", xtr.shape[0] >= 60000),
         (f"{n_test} test images", n_test >= 10000),
-        (f"{cfg.hidden} hidden units", cfg.hidden == 128),
+        (f"{cfg.train.hidden} hidden units", cfg.train.hidden == 128),
         (f"{cfg.input_mapping} input mapping", cfg.input_mapping == "unit"),
     ) if not ok]
     off_sc = off + ([f"{cfg.length}-bit streams"] if cfg.length != 1024 else [])
@@ -354,7 +344,7 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
             f"float training accuracy, {recipe}", "97%", round(100 * a, 2),
             abs(100 * a - 97) <= t.training_tol_points, source="Sec. IV.A", quote=PAPER_QUOTES["training"], unit="%",
             target=f"97 +- {t.training_tol_points:g}", gap=f"{100 * a - 97:+.2f} points",
-            note=(f"Adam, {cfg.epochs} epochs, L2 = {cfg.weight_decay:g} and clipping to [-1, 1]; the paper's L2 "
+            note=(f"Adam, {cfg.train.epochs} epochs, L2 = {cfg.train.weight_decay:g} and clipping to [-1, 1]; the paper's L2 "
                   f"strength is not stated; test accuracy {100 * paper['float']:.2f} %")), off))
     if "reuse" in paper and str(cfg.length) in paper["reuse"]:
         a = paper["reuse"][str(cfg.length)]
@@ -391,17 +381,17 @@ def run(cfg: SCNetworkExperimentConfig, ctx: RunContext) -> Result:
     for name in ("reuse", "mtj", "ideal"):
         if name in acc and cfg.length in acc[name]:
             comps.append(check_row(
-                f"ours beyond the paper: SC accuracy at {cfg.length} bits, Kim's K = {k1} (s = {cfg.btanh_s:g}), "
-                f"SC-aware training ({cfg.sc_noise_clocks} clocks), {labels[name]}", "-",
+                f"ours beyond the paper: SC accuracy at {cfg.length} bits, Kim's K = {k1} (s = {cfg.train.btanh_s:g}), "
+                f"SC-aware training ({cfg.train.sc_noise_clocks} clocks), {labels[name]}", "-",
                 round(100 * acc[name][cfg.length], 2), None, unit="%",
                 note=f"not a reproduction (the paper uses K = 2n and plain training); float network "
                      f"{100 * float_acc:.2f} % (test)"))
     if paper:
         metrics["paper_recipe"] = paper
     notes = (
-        f"Float 784-{cfg.hidden}-10 network trained with Adam, L2 = {cfg.weight_decay:g} and clipping to [-1, 1], "
-        f"hidden activation tanh(z K / 2n) (Kim's Btanh with s = {cfg.btanh_s:g}, K = {k1}; s = 1 is the "
-        f"paper's K = 2n = 1570), SC-aware noise of {cfg.sc_noise_clocks} binary samples per hidden unit "
+        f"Float 784-{cfg.train.hidden}-10 network trained with Adam, L2 = {cfg.train.weight_decay:g} and clipping to [-1, 1], "
+        f"hidden activation tanh(z K / 2n) (Kim's Btanh with s = {cfg.train.btanh_s:g}, K = {k1}; s = 1 is the "
+        f"paper's K = 2n = 1570), SC-aware noise of {cfg.train.sc_noise_clocks} binary samples per hidden unit "
         f"(straight-through). Inputs: pixels in [0, 1] as bipolar values ({cfg.input_mapping}). SC inference is "
         "bit-exact: XNOR products, exact APC counts, Btanh counters on the hidden layer, output decoded by "
         f"{'accumulated APC sums' if cfg.decode == 'count' else 'output Btanh ones'}; streams of shorter "

@@ -741,7 +741,7 @@ class TrainConfig:
         check_range("weight_decay", self.weight_decay, 0.0)
         check_range("clip", self.clip, 0.0, 1.0, lo_open=True)
         check_positive("btanh_s", self.btanh_s)
-        check_int("sc_noise_clocks", self.sc_noise_clocks, 0)
+        check_int("sc_noise_clocks", self.sc_noise_clocks, 0, 65_536)
         check_range("input_noise", self.input_noise, 0.0)
 
 
