@@ -98,11 +98,13 @@ def list_cmd(as_json: bool) -> None:
     for n, s in exps.items():
         click.echo(f"  {n:<24} paper {s.paper}  [{'|'.join(s.presets)}]  {s.title}")
     click.echo("\nDevices (spinaptic.devices.make_device(NAME, ...); spinaptic describe NAME):")
-    from .devices.base import device_class
+    from .devices.base import device_class, plugin_devices
 
+    plugins = plugin_devices()
     for n in device_names():
         doc = (device_class(n).__doc__ or "").strip().splitlines()
-        click.echo(f"  {n:<24} {doc[0] if doc else ''}")
+        origin = f" [plugin: {plugins[n]}]" if n in plugins else ""
+        click.echo(f"  {n:<24} {doc[0] if doc else ''}{origin}")
     click.echo("\nDatasets (spinaptic.data.load_dataset(NAME)):")
     for n in available_datasets():
         click.echo(f"  {n}")
