@@ -28,7 +28,7 @@ def assert_rows_honest(doc: dict) -> None:
 
     texts = [t for t in (find_paper_text(p) for p in re.findall(r"\d{3}", doc["paper"])) if t]
     for c in doc["comparisons"]:
-        assert c["kind"] in ("paper", "reference", "check", "calibrated"), c
+        assert c["kind"] in ("paper", "reference", "check", "calibrated") and c["source"], c
         if c["kind"] == "paper":
             assert c["source"] and c["quote"], c
             if texts:
@@ -64,6 +64,7 @@ def test_constructors_and_count_line():
     ]
     assert rows[1].verdict == "short" and "ours 5.2 vs target +- 0.3 V" in rows[1].note
     assert rows[4].note == "off by 1"
+    assert rows[3].source.startswith("self-consistency") and rows[5].source == "calibration"
     assert count_line(rows) == "paper: 1 pass, 1 short · reference: 1 pass · checks: 1 pass, 1 short · calibrated: 1"
     assert count_line([]) == "no comparisons"
 

@@ -72,6 +72,8 @@ class Comparison:
             raise ValueError(f"calibrated row {self.quantity!r} cannot carry verdict {self.verdict!r}")
         if self.kind != "paper" and self.quote:
             raise ValueError(f"row {self.quantity!r}: only paper rows quote the paper")
+        if not self.source:
+            self.source = {"check": "self-consistency of spinaptic's own code", "calibrated": "calibration"}[self.kind]
 
 
 def _verdict(ok: bool | None) -> str:
