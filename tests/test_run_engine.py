@@ -181,3 +181,16 @@ def test_quick_preset_result_is_reproducible(tmp_path, name):
         assert (tmp_path / "a" / f).stat().st_size > 1000
     assert (tmp_path / "a" / "summary.md").exists()
     assert_rows_honest(a)
+
+
+def test_a_killed_writes_temporary_is_cleaned_by_the_next_write(tmp_path):
+    from spinaptic.fileio import STALE_SECONDS, atomic_write_text
+
+    stale, fresh = tmp_path / ".result.json.abc.tmp", tmp_path / ".result.json.def.tmp"
+    for f in (stale, fresh):
+        f.write_text("half")
+    old = time.time() - 2 * STALE_SECONDS
+    os.utime(stale, (old, old))
+    atomic_write_text(tmp_path / "result.json", "{}")
+    assert not stale.exists() and fresh.exists()  # a young temporary may belong to a live write
+    assert (tmp_path / "result.json").read_text() == "{}"

@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Literal
 
+from ..fileio import STALE_SECONDS, remove_stale_temporaries
 from .idx import MAX_GZIP_BYTES, DataError
 
 __all__ = [
@@ -47,7 +48,7 @@ _USER_AGENT = "spinaptic-data/0.1 (+https://pypi.org/project/spinaptic)"
 #: Wall-clock limit of one mirror's transfer (connect + body), seconds: CIFAR's 170 MB at >= 100 kB/s.
 DOWNLOAD_DEADLINE = 1800.0
 #: A temporary ``.part`` file not modified for this long belongs to no live write and is removed.
-STALE_PART_SECONDS = 3600.0
+STALE_PART_SECONDS = STALE_SECONDS
 
 
 def _hash_stream(stream: IO[bytes], algo: str, max_bytes: int | None = None, name: object = "") -> str:
@@ -125,20 +126,7 @@ def remove_stale_parts(dest: str | os.PathLike[str], older_than: float = STALE_P
     Such files are left only by a process killed mid-write (any other failure removes its own); a live
     write touches its file at every chunk, so age tells the two apart. Returns the removed paths.
     """
-    dest = Path(dest)
-    prefix, now, removed = f".{dest.name}.", time.time(), []
-    try:
-        entries = list(os.scandir(dest.parent))
-    except OSError:
-        return removed
-    for e in entries:
-        if not (e.name.startswith(prefix) and e.name.endswith(".part")):
-            continue
-        with contextlib.suppress(OSError):
-            if e.is_file(follow_symlinks=False) and now - e.stat(follow_symlinks=False).st_mtime > older_than:
-                os.unlink(e.path)
-                removed.append(Path(e.path))
-    return removed
+    return remove_stale_temporaries(dest, ".part", older_than)
 
 
 @contextlib.contextmanager
