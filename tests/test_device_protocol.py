@@ -71,8 +71,7 @@ CASES: dict[str, Case] = {
     "ideal": Case(),
     "lookup-table": Case(make=_lookup_table_device),
     "pbit": Case(pulses=(Pulses(10e-6), Pulses(-10e-6))),
-    "smtj": _SMTJ,
-    "superparamagnetic-mtj": _SMTJ,
+    "smtj": _SMTJ,  # registered once (the former alias "superparamagnetic-mtj" is gone)
     "sot-nanomagnet": Case(sign=-1),  # I > 0 switches 0 -> 1, read as P -> AP (paper 000, Fig. 2)
 }
 

@@ -69,8 +69,8 @@ class LevelSet:
         """The device's own levels (``device.levels()``, e.g. eq. 1 for a compound synapse, with
         ``device.level_std(mtj_sigma)`` when it has one), else ``n_levels`` uniform levels over its
         `conductance_range`."""
-        if hasattr(device, "levels") and n_levels is None:
-            g = device.levels()
+        g = device.levels() if n_levels is None else None
+        if g is not None:
             std = device.level_std(mtj_sigma) if (mtj_sigma > 0 and hasattr(device, "level_std")) else None
             return cls(g, std)
         if n_levels is None:

@@ -12,7 +12,12 @@ from .base import (
     plugin_devices,
     refresh_plugins,
     register_device,
+    state_from_buffers,
+    state_to_buffers,
+    synapse_device_names,
 )
+from .write_noise import WriteNoise, with_write_noise
 
-__all__ = ["Device", "DevicePluginWarning", "DeviceState", "Pulses", "device_class", "device_names", "make_device",
-           "plugin_devices", "refresh_plugins", "register_device"]
+__all__ = ["Device", "DevicePluginWarning", "DeviceState", "Pulses", "WriteNoise", "device_class", "device_names",
+           "make_device", "plugin_devices", "refresh_plugins", "register_device", "state_from_buffers",
+           "state_to_buffers", "synapse_device_names", "with_write_noise"]

@@ -13,6 +13,23 @@ Devices that networks program with abstract +/- steps (lookup tables, compound s
 ``nominal_pulses(direction)``: the paper's standard potentiating (+1) or depressing (-1) pulse. An ideal
 float synapse is just another device, so every network accepts every device.
 
+Synapse devices (``is_synapse = True``, listed by `synapse_device_names`) add the programming protocol a
+network or a device-aware layer uses, with one convention for all of them: **a + count raises the
+conductance** (potentiates), a - count lowers it, 0 leaves the device untouched:
+
+* ``program_counts(state, counts, generator=)`` -> (state, energy [J]): signed nominal-pulse counts, one per
+  device, in one call (default: ``apply(nominal_pulses(sign), count=|counts|)``);
+* ``mean_step(direction)`` -> mean |Delta G| [S] of one nominal pulse at mid-range (aihwkit's ``dw_min``);
+* ``levels()`` -> the discrete conductance levels [S] ascending, or None for an (quasi-)analog device;
+* ``program(state, target_g, ...)`` -> (state, energy [J], converged): write-and-verify to target conductances;
+* ``conductance_range()`` -> (G_min, G_max) [S].
+
+Variation knobs follow aihwkit's naming: ``*_dtod`` is a device-to-device relative sigma (drawn once, in
+``init_state``), ``*_std`` a cycle-to-cycle one (drawn at every write). `with_write_noise` adds Gaussian
+cycle-to-cycle write noise to any synapse device. States are tensors or `DeviceState` bundles; both move with
+``.to(device, dtype)`` and live in module buffers (`state_to_buffers`, `state_from_buffers`), so a layer's
+``state_dict()`` checkpoints its devices.
+
 Devices are registered by name (`register_device`, `make_device`): the modules of this package, plus the
 devices other packages declare in the ``spinaptic.devices`` entry-point group (see `refresh_plugins`).
 """
@@ -84,14 +101,77 @@ class DeviceState(dict):
         """Apply ``fn`` to every tensor (e.g. ``.to(device)``, indexing)."""
         return DeviceState({k: fn(v) for k, v in self.items()})
 
+    def to(self, device: torch.device | str | None = None, dtype: torch.dtype | None = None) -> DeviceState:
+        """A copy on ``device``; ``dtype`` (a floating dtype) converts the floating-point tensors only (bits
+        and indices keep their bool / integer dtype). The physics devices keep float64 state by default."""
+        if dtype is not None and not dtype.is_floating_point:
+            raise ConfigError(f"DeviceState.to: dtype must be a floating dtype, got {dtype}")
+        return DeviceState({k: v.to(device=device, dtype=dtype if (dtype is not None and v.is_floating_point())
+                                    else v.dtype) for k, v in self.items()})
+
+    def clone(self) -> DeviceState:
+        """A deep copy (every tensor cloned)."""
+        return DeviceState({k: v.clone() for k, v in self.items()})
+
 
 State = torch.Tensor | DeviceState
+
+_SEP = "__"  # buffer name of state key k under prefix p: f"{p}__{k}"; a plain-tensor state is the buffer p
+
+
+def state_to_buffers(module: Any, prefix: str, state: State, *, persistent: bool = True) -> None:
+    """Register ``state`` as buffers of the ``torch.nn.Module`` ``module`` (so ``state_dict()`` checkpoints it
+    and ``module.to(device)`` moves it): a tensor state as the buffer ``prefix``, a `DeviceState` as one
+    buffer ``f"{prefix}__{key}"`` per entry. Calling it again replaces the buffers (stale keys are dropped).
+    To restore a checkpoint, register a state of the same shapes (``init_state``), then ``load_state_dict``."""
+    if not prefix or "." in prefix:
+        raise ConfigError(f"state_to_buffers: prefix must be a non-empty name without '.', got {prefix!r}")
+    for name in [n for n in module._buffers if n == prefix or n.startswith(prefix + _SEP)]:
+        del module._buffers[name]
+        module._non_persistent_buffers_set.discard(name)
+    if isinstance(state, DeviceState):
+        for k, v in state.items():
+            module.register_buffer(prefix + _SEP + k, v, persistent=persistent)
+    elif isinstance(state, torch.Tensor):
+        module.register_buffer(prefix, state, persistent=persistent)
+    else:
+        raise ConfigError(f"state_to_buffers: state must be a tensor or DeviceState, got {type(state).__name__}")
+
+
+def state_from_buffers(module: Any, prefix: str) -> State:
+    """The state `state_to_buffers` registered under ``prefix`` (the module's current buffers, so after
+    ``module.to(...)`` or ``load_state_dict`` it is the moved / loaded state); the tensors are the buffers
+    themselves, not copies."""
+    bufs = module._buffers
+    if prefix in bufs:
+        return bufs[prefix]
+    keys = {n[len(prefix) + len(_SEP):]: v for n, v in bufs.items() if n.startswith(prefix + _SEP)}
+    if not keys:
+        raise ConfigError(f"state_from_buffers: module has no state buffers under {prefix!r}")
+    return DeviceState(keys)
+
+
+MEAN_STEP_SEED = 20240610
+"""Fixed seed of the Monte-Carlo `Device.mean_step` estimates (reproducible, independent of any generator)."""
+MEAN_STEP_DEVICES = 256
+"""Devices in a Monte-Carlo `Device.mean_step` estimate."""
+MAX_PULSES_PER_VERIFY = 1000
+"""Upper bound on the pulse count of one write-and-verify iteration of `Device.program`."""
+
+
+def _counts_tensor(counts: torch.Tensor | int, device=None) -> torch.Tensor:
+    c = torch.as_tensor(counts, device=device)
+    if c.is_floating_point() or c.is_complex() or c.dtype == torch.bool:
+        raise ConfigError(f"program_counts: counts must be an integer tensor, got {c.dtype}")
+    return c.to(torch.int64)
 
 
 class Device(ABC):
     """Base class of all devices; see the module docstring for the protocol."""
 
     name: ClassVar[str] = "device"
+    is_synapse: ClassVar[bool] = False
+    """True for devices a network can program as a weight (they implement the programming protocol)."""
     config: Any
 
     def __init__(self, config: Any = None, **overrides: Any) -> None:
@@ -130,6 +210,77 @@ class Device(ABC):
     def conductance_range(self) -> tuple[float, float]:
         """(G_min, G_max) [S] that the device can reach, for weight mapping."""
         raise NotImplementedError
+
+    # ------------------------------------------------------------------------ programming protocol
+    def program_counts(self, state: State, counts: torch.Tensor, *,
+                       generator: torch.Generator | None = None) -> tuple[State, torch.Tensor]:
+        """Program every device with its signed nominal-pulse count: ``counts`` (integer tensor of the
+        array's shape) > 0 potentiates (raises the conductance) with ``counts`` pulses, < 0 depresses, 0
+        leaves the device bitwise untouched at no energy. Returns (new state, energy [J] per device).
+
+        Default: ``apply(nominal_pulses(sign(counts)), count=|counts|)``; devices whose + pulse does not
+        raise the conductance override it.
+        """
+        c = _counts_tensor(counts)
+        pulses = dataclasses.replace(self.nominal_pulses(c.sign()), count=c.abs())
+        return self.apply(state, pulses, generator=generator)
+
+    def mid_range_state(self, shape: tuple[int, ...], *, generator: torch.Generator | None = None) -> State:
+        """A state of ``shape`` devices at mid-range (where `mean_step` is measured)."""
+        raise NotImplementedError(f"{type(self).__name__} defines no mid-range state")
+
+    def mean_step(self, direction: int) -> float:
+        """Mean |Delta G| [S] of one nominal pulse in ``direction`` (+1 raises G, -1 lowers it) at mid-range:
+        aihwkit's ``dw_min``. Default: a cached Monte-Carlo estimate over `MEAN_STEP_DEVICES` devices from
+        `mid_range_state`, with the fixed seed `MEAN_STEP_SEED` (independent of the caller's RNG)."""
+        d = 1 if direction > 0 else -1
+        cache = self.__dict__.setdefault("_mean_step_cache", {})
+        if d not in cache:
+            gen = torch.Generator().manual_seed(MEAN_STEP_SEED)
+            s0 = self.mid_range_state((MEAN_STEP_DEVICES,), generator=gen)
+            s1, _ = self.program_counts(s0, torch.full((MEAN_STEP_DEVICES,), d, dtype=torch.int64), generator=gen)
+            dg = (self.conductance(s1).to(torch.float64) - self.conductance(s0).to(torch.float64)).abs()
+            cache[d] = float(dg.mean())
+        return cache[d]
+
+    def levels(self) -> torch.Tensor | None:
+        """The discrete programmable conductances [S], ascending, or None (analog or not a synapse)."""
+        return None
+
+    def program(self, state: State, target_g: torch.Tensor, *, tolerance_s: float | None = None,
+                max_iterations: int = 50,
+                generator: torch.Generator | None = None) -> tuple[State, torch.Tensor, torch.Tensor]:
+        """Write-and-verify to ``target_g`` [S] (array-shaped): read G, program sign(target - G) with
+        round(|target - G| / mean_step) pulses (1 .. `MAX_PULSES_PER_VERIFY`), repeat until every device is
+        within ``tolerance_s`` [S] (default: half the smaller of the two mean steps) or ``max_iterations``
+        verify cycles. Devices within tolerance are not pulsed again. Vectorised over devices.
+
+        Returns (new state, total programming energy [J] per device, converged: bool per device). A
+        target the device cannot hold (between the levels of a binary device, inside a step larger than
+        the tolerance) may not converge; the flag says so.
+        """
+        if not isinstance(max_iterations, int) or max_iterations < 0:
+            raise ConfigError(f"program: max_iterations must be an int >= 0, got {max_iterations!r}")
+        up, down = self.mean_step(1), self.mean_step(-1)
+        tol = 0.5 * min(up, down) if tolerance_s is None else float(tolerance_s)
+        if not tol >= 0:
+            raise ConfigError(f"program: tolerance_s must be >= 0 S, got {tolerance_s!r}")
+        g = self.conductance(state).to(torch.float64)
+        target = torch.as_tensor(target_g, dtype=torch.float64, device=g.device).expand(g.shape)
+        energy = torch.zeros(g.shape, dtype=torch.float64, device=g.device)
+        for _ in range(max_iterations):
+            err = target - g
+            todo = err.abs() > tol
+            if not bool(todo.any()):
+                break
+            step = torch.where(err > 0, torch.tensor(up, dtype=torch.float64, device=g.device),
+                               torch.tensor(down, dtype=torch.float64, device=g.device)).clamp_min(1e-300)
+            n = (err.abs() / step).round().clamp(1, MAX_PULSES_PER_VERIFY).to(torch.int64)
+            counts = torch.where(todo, n * err.sign().to(torch.int64), torch.zeros_like(n))
+            state, e = self.program_counts(state, counts, generator=generator)
+            energy = energy + e.to(torch.float64)
+            g = self.conductance(state).to(torch.float64)
+        return state, energy, (target - g).abs() <= tol
 
     def describe(self) -> dict[str, Any]:
         """JSON-ready description: registry name and configuration."""
@@ -203,6 +354,12 @@ def device_names() -> list[str]:
     """Names of all registered devices, built-in and from plugins."""
     _import_all()
     return sorted(_REGISTRY)
+
+
+def synapse_device_names() -> list[str]:
+    """Names of the registered devices a network can program as a weight (``is_synapse``)."""
+    _import_all()
+    return sorted(n for n, c in _REGISTRY.items() if c.is_synapse)
 
 
 def device_class(name: str) -> type[Device]:

@@ -58,6 +58,10 @@ class CompoundSynapseConfig:
         channel_resistance_ohm: resistance of the shared Ta channel [Ohm] for the I^2 R t write energy
             (assumed, a few kOhm Hall bar; one current per synapse, shared by all Q magnets).
         ahe_step_ohm: anomalous-Hall resistance change per switched magnet [Ohm] (paper: ~110 mOhm).
+
+    Variation knobs: device-to-device ``delta0_dtod``, ``i_c0_dtod`` (per magnet); cycle-to-cycle: the
+    intrinsic Néel-Brown stochasticity of every magnet (no extra ``*_std`` knob); MTJ read spread:
+    ``level_std(mtj_sigma)`` / ``arrays.mapping``; read noise: the crossbar's (`arrays.crossbar`), not `conductance`.
     """
 
     n_magnets: int = 16
@@ -107,6 +111,7 @@ class CompoundSynapse(Device):
     """Q SOT nanomagnets on one channel, read as Q parallel MTJs (paper 000): Q + 1 conductance levels."""
 
     config: CompoundSynapseConfig
+    is_synapse = True
 
     @classmethod
     def config_class(cls) -> type:
@@ -157,6 +162,23 @@ class CompoundSynapse(Device):
     def conductance_range(self) -> tuple[float, float]:
         m, q = self.config.mtj, self.config.n_magnets
         return (q * m.g_ap, q * m.g_p)
+
+    def mean_step(self, direction: int) -> float:
+        """Analytic, nominal magnets (no spread): at mid-range Q/2 magnets can switch, each with the
+        per-pulse probability P of the nominal pulse (+6.0 mA, or -5.8 mA with the depression I_c0), so
+        mean |Delta G| = (Q/2) P (G_P - G_AP)."""
+        sw, c = self.config.switching, self.config
+        amp, ic0 = (6.0e-3, sw.i_c0_a) if direction > 0 else (5.8e-3, sw.i_c0_a * c.i_c0_depression_ratio)
+        p = float(switching_probability(torch.tensor(amp, dtype=torch.float64), 20e-6, sw.delta0, ic0, sw.tau0_s,
+                                        sw.exponent))
+        return 0.5 * c.n_magnets * p * (c.mtj.g_p - c.mtj.g_ap)
+
+    def mid_range_state(self, shape, *, generator=None) -> DeviceState:
+        """floor(Q/2) of each synapse's magnets switched."""
+        s = self.init_state(shape, generator=generator)
+        on = torch.arange(self.config.n_magnets) < self.config.n_magnets // 2
+        s["s"] = on.expand(s["s"].shape).clone()
+        return s
 
     # switching -----------------------------------------------------------------------------------------
     def switching_probability(self, state: DeviceState, current_a: torch.Tensor, width_s) -> torch.Tensor:

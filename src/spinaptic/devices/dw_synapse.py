@@ -65,6 +65,10 @@ class DWSynapseConfig:
         nominal_kind: "current" or "voltage".
         q0_m: initial wall position [m]; None = first notch (0 on a track without notches).
         backend: "auto" (numba on CPU), "numba" or "torch".
+
+    Variation knobs: device-to-device ``r_p_dtod``, ``tmr_dtod`` (drawn in ``init_state``); cycle-to-cycle:
+    the thermal field of the 1D model at ``temperature_k`` (no extra ``*_std`` knob; 0 K is deterministic);
+    read noise: the crossbar's (`arrays.crossbar`). Gaussian write noise on top: `devices.write_noise.with_write_noise`.
     """
 
     track: DWTrack = field(default_factory=liu2021_stt_track)
@@ -217,6 +221,7 @@ class DWSynapse(Device):
     """Domain-wall MTJ synapse driven through the 1D (q, phi) model (see module docstring)."""
 
     config: DWSynapseConfig
+    is_synapse = True
 
     @classmethod
     def config_class(cls) -> type:
@@ -324,6 +329,24 @@ class DWSynapse(Device):
         f = self.fraction(torch.tensor([lo, hi], dtype=torch.float64))
         g = mixed_conductance(f, c.mtj.g_p, c.mtj.g_ap, c.g_dw_s)
         return float(g[0]), float(g[1])
+
+    def levels(self) -> torch.Tensor | None:
+        """Conductance [S] of the nominal device with the wall in each notch, ascending; None without notches."""
+        c = self.config
+        xs = c.track.notch_positions_m
+        if not xs:
+            return None
+        f = self.fraction(torch.tensor(sorted(xs), dtype=torch.float64))
+        return mixed_conductance(f, c.mtj.g_p, c.mtj.g_ap, c.g_dw_s).sort().values
+
+    def mid_range_state(self, shape, *, generator=None) -> DeviceState:
+        """``init_state`` (with its device-to-device draw) and the wall in the middle notch (mid-track
+        without notches). `mean_step` is the Monte-Carlo estimate of the base class from here."""
+        s = self.init_state(shape, generator=generator)
+        xs = sorted(self.config.track.notch_positions_m)
+        q = xs[len(xs) // 2] if xs else 0.5 * self.config.track.length_m
+        s["q"] = torch.full_like(s["q"], q)
+        return s
 
     def programming_energy(self, amplitude: float, width_s: float, kind: str = "current") -> float:
         """Energy [J] of one pulse (the same accounting as `apply`)."""

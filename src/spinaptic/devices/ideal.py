@@ -17,7 +17,10 @@ from .base import Device, Pulses, register_device
 class IdealConfig:
     """Attributes:
     g_min_s, g_max_s: conductance range [S] (0 <= g_min < g_max).
-    step_s: conductance change per nominal pulse [S] (> 0).
+    step_s: conductance change per nominal pulse [S] (> 0); aihwkit's ``dw_min``.
+
+    Variation knobs: none (the noise-free reference). Cycle-to-cycle write noise: wrap it with
+    `devices.write_noise.with_write_noise`.
     """
 
     g_min_s: float = 0.0
@@ -35,6 +38,7 @@ class IdealSynapse(Device):
     """State: conductance [S]. ``apply`` moves it by sign(amplitude) * count * step, clipped to the range."""
 
     config: IdealConfig
+    is_synapse = True
 
     @classmethod
     def config_class(cls) -> type:
@@ -57,3 +61,11 @@ class IdealSynapse(Device):
 
     def conductance_range(self) -> tuple[float, float]:
         return (self.config.g_min_s, self.config.g_max_s)
+
+    def mean_step(self, direction: int) -> float:
+        """``step_s`` in both directions (exact: no noise, no clipping at mid-range)."""
+        return float(self.config.step_s)
+
+    def mid_range_state(self, shape, *, generator=None) -> torch.Tensor:
+        c = self.config
+        return torch.full(tuple(shape), 0.5 * (c.g_min_s + c.g_max_s), dtype=torch.float64)

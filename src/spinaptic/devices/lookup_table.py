@@ -699,6 +699,10 @@ class LookupTableConfig:
         (uniform in the instance's range).
     dtype: "float32" (fast, what networks use) or "float64" conductance state and sampling.
     energy_per_pulse_j: programming energy per pulse [J] (>= 0; 0 = not modelled here).
+
+    Variation knobs: none in the config; device-to-device variation is the table's instances (each device
+    draws one), cycle-to-cycle variation is the table's per-bin Delta-G distribution (see `cycle_to_cycle`).
+    Extra Gaussian write noise: `devices.write_noise.with_write_noise`.
     """
 
     path: str = ""
@@ -723,6 +727,7 @@ class LookupTableDevice(Device):
     """
 
     config: LookupTableConfig
+    is_synapse = True
 
     def __init__(self, config: LookupTableConfig | None = None, *, table: LookupTable | None = None,
                  **overrides: Any) -> None:
@@ -810,11 +815,19 @@ class LookupTableDevice(Device):
         return float(self.table.g_min.mean()), float(self.table.g_max.mean())
 
     def mean_step(self, direction: int = 1) -> float:
-        """Mean |Delta-G| per pulse [S] over bins and instances, for potentiation (+1) or depression (-1)."""
+        """Mean |Delta-G| per pulse [S] over bins and instances, for potentiation (+1) or depression (-1)
+        (the table's mean over its whole range rather than at mid-range: exact, no Monte-Carlo)."""
         key = "increasing" if direction > 0 else "decreasing"
         if key not in self._mean_steps:
             self._mean_steps[key] = abs(self.table.mean_step(key))
         return self._mean_steps[key]
+
+    def mid_range_state(self, shape, *, generator=None) -> DeviceState:
+        """``init_state`` with every device in the middle of its instance's range."""
+        st = self.init_state(shape, generator=generator)
+        s = self.sampler(st["g"].device)
+        st["g"] = 0.5 * (s.g_lo[st["instance"]] + s.g_hi[st["instance"]])
+        return st
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the table as NPZ (atomic); `load_table` / ``path=`` read it back."""

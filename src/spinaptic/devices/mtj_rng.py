@@ -58,6 +58,9 @@ class SMTJConfig:
         sampling_interval_s: time between two read bits [s] (paper: 100 ms).
         temperature_k: temperature [K].
         delta0_dtod: relative device-to-device sigma of the barrier in `SuperparamagneticMTJ` arrays (>= 0).
+
+    Variation knobs: device-to-device ``delta0_dtod``; the telegraph switching itself is the (intended)
+    cycle-to-cycle randomness.
     """
 
     ra_ohm_um2: float = 440.0
@@ -270,9 +273,11 @@ def bit_time_for_correlation(
 
 
 @register_device("smtj")
-@register_device("superparamagnetic-mtj")
 class SuperparamagneticMTJ(Device):
     """Superparamagnetic MTJ (paper 004): telegraph P/AP switching tilted by the bias; bit 1 = P.
+
+    Registered once, as ``smtj`` (formerly also as ``superparamagnetic-mtj``). A random-number source, not a
+    synapse (``is_synapse`` False): it holds no programmed state.
 
     State: ``parallel`` (bool, True = P) and per-device ``delta0`` (barrier in k_BT at the config temperature).
     ``apply`` advances the telegraph process exactly over the pulse duration (width x count) at the pulse's

@@ -15,7 +15,7 @@ import torch
 from ..config import check_nonnegative, check_positive
 from ..physics.mtj import MTJParams
 from ..physics.neel_brown import FIG2_MAGNET, FIG2_SET_A, NeelBrownParams, switching_probability
-from .base import Device, DeviceState, Pulses, register_device
+from .base import Device, DeviceState, Pulses, _counts_tensor, register_device
 from .variation import draw_spread
 
 
@@ -32,6 +32,9 @@ class NanomagnetConfig:
         i_c0_dtod: relative device-to-device sigma of I_c0 (>= 0).
         channel_resistance_ohm: heavy-metal write-channel resistance [Ohm] for the I^2 R t programming
             energy (assumed: a Ta Hall bar of a few kOhm; paper 000 does not state it).
+
+    Variation knobs: device-to-device ``delta0_dtod``, ``i_c0_dtod``; cycle-to-cycle: the intrinsic
+    Néel-Brown switching stochasticity (no extra ``*_std`` knob); read noise: the crossbar's (`arrays.crossbar`).
     """
 
     switching: NeelBrownParams = FIG2_MAGNET
@@ -51,6 +54,7 @@ class Nanomagnet(Device):
     """One SOT-switched perpendicular nanomagnet per array element (state: bits + per-device parameters)."""
 
     config: NanomagnetConfig
+    is_synapse = True
 
     @classmethod
     def config_class(cls) -> type:
@@ -98,3 +102,30 @@ class Nanomagnet(Device):
 
     def conductance_range(self) -> tuple[float, float]:
         return (self.config.mtj.g_ap, self.config.mtj.g_p)
+
+    # programming protocol: a binary synapse. `apply` keeps the paper's polarity (I > 0 switches P -> AP,
+    # LOWERING G); `program_counts` follows the protocol's "+ raises G": a + count sends the negative pulse.
+    def program_counts(self, state: DeviceState, counts: torch.Tensor, *, generator=None):
+        """Signed counts with "+ raises G": + is the nominal pulse of negative current (AP -> P)."""
+        c = _counts_tensor(counts)
+        pulses = self.nominal_pulses(-c.sign().to(torch.float64))
+        return self.apply(state, Pulses(pulses.amplitude, pulses.width_s, c.abs(), pulses.kind), generator=generator)
+
+    def mean_step(self, direction: int) -> float:
+        """Analytic, nominal magnet: at mid-range half of an ensemble is in the state a pulse drives away from,
+        so mean |Delta G| = P_switch(nominal pulse) (G_P - G_AP) / 2 (the same in both directions)."""
+        sw, m = self.config.switching, self.config.mtj
+        p = float(switching_probability(torch.tensor(FIG2_SET_A, dtype=torch.float64), 20e-6, sw.delta0, sw.i_c0_a,
+                                        sw.tau0_s, sw.exponent))
+        return 0.5 * p * (m.g_p - m.g_ap)
+
+    def levels(self) -> torch.Tensor:
+        """The two read levels (G_AP, G_P) [S]."""
+        m = self.config.mtj
+        return torch.tensor([m.g_ap, m.g_p], dtype=torch.float64)
+
+    def mid_range_state(self, shape, *, generator=None) -> DeviceState:
+        """Half of the magnets switched (each with probability 1/2)."""
+        s = self.init_state(shape, generator=generator)
+        s["s"] = torch.rand(tuple(shape), generator=generator, dtype=torch.float64) < 0.5
+        return s

@@ -45,6 +45,7 @@ class PBit(Device):
     """Binary stochastic neuron m = sgn(tanh(I/I0) - r), r ~ U(-1,1); state m in {-1, +1} (float)."""
 
     config: PBitConfig
+    is_synapse = False  # a stochastic neuron: it is sampled, never programmed
 
     @classmethod
     def config_class(cls) -> type:
