@@ -13,3 +13,5 @@ def test_readme_python_examples_run(capsys):
         exec(compile(code, "README.md", "exec"), {})
     out = capsys.readouterr().out
     assert "tensor(" in out
+    acc = float(re.search(r"accuracy (\d\.\d+)", out).group(1))
+    assert acc > 0.5, out  # the front-door model learns on the embedded sample (chance: 0.1)

@@ -2,3 +2,7 @@
 
 Knows devices, not networks.
 """
+
+from .tile import AnalogTile, TileConfig
+
+__all__ = ["AnalogTile", "TileConfig"]

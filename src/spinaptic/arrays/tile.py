@@ -1,0 +1,459 @@
+"""An analog tile: one device type, a G+ / G- pair per weight, a crossbar read and outer-product updates
+executed as device programming.
+
+Weights ``W`` [out, in] (``nn.Linear`` layout) live in the conductances of two devices per weight,
+
+    W = (G+ - G-) / g_per_weight,   g_per_weight = (G_max - G_min) / w_max
+
+with (G_min, G_max) the device's `conductance_range`. Initial weights are programmed by write-and-verify on
+the weights (`AnalogTile.program_weights`), starting from the window centre (``reference="mid"``, the default:
+both halves can then move both ways) or from the fresh devices (``reference="min"``: a DW track starts at
+its first notch, so zero weights cost no pulse).
+
+**Read** (`AnalogTile.mvm`): signed inputs are applied in two phases (positive and negative parts, each
+normalised by max |x| of its vector to a drive in [0, 1] of V_read) on `arrays.crossbar.Crossbar`, so each
+phase has that module's Johnson, shot and amplifier noise and Joule read energy; an optional ADC clips the
+normalised column output to +-``adc_full_scale`` and quantises it to ``2**adc_bits`` levels.
+
+**Update** (`AnalogTile.update`): a requested Delta-W becomes a conductance change Delta-W g_per_weight on
+the half with more headroom in the needed direction (G+ up or G- down for Delta-W > 0, the reverse for
+Delta-W < 0: the complementary update, so the pair re-centres itself and neither half saturates), as a
+signed pulse count n = Delta-G / mean step of that device and direction (`Device.mean_step`), rounded by
+``update_rule``:
+
+* ``"stochastic"`` (default): floor(n) + Bernoulli(frac(n)). Unbiased (E[pulses] = n), so updates much
+  smaller than one device step still move the weights on average, which is what SGD with small learning
+  rates on coarse devices (2-level DW tracks, binary magnets) needs; aihwkit and CrossSim default to
+  stochastic pulsing for the same reason.
+* ``"deterministic"``: round(n) (ties to even); reproduces float SGD exactly when every Delta-W is a
+  multiple of the step, and drops every update below half a step.
+* ``"pulse-train"``: coincident stochastic pulse trains (aihwkit's default analog SGD, Gokmen & Vlasov 2016,
+  CrossSim's stochastic update): `AnalogTile.pulse_train_update` takes the outer-product factors (inputs x
+  and errors d of a batch), sends Bernoulli bit streams of length ``pulse_train_length`` on rows and
+  columns, and every coincidence is one pulse, E[Delta-W] = lr sum_b d_b x_b^T (update management balances
+  the two streams). The tile never forms Delta-W; a Delta-W given to `update` is stochastically rounded.
+
+Counts are limited to the pulses that fit before the device's nominal bound; the device's own stochastic
+response realises them (`Device.program_counts`), clipping physically at its limits, and the programming energy is the sum of
+`apply`'s energies. Everything is vectorised: one `program_counts` call programs the whole tile.
+
+**Periodic carry** (``n_significance`` > 1; Agarwal et al. 2017, CrossSim's "periodic carry"): each weight
+has several G+ / G- pairs, pair k counting ``significance_base**k`` times pair 0. Updates go to pair 0; every
+``carry_every`` updates each pair whose |weight| reaches ``carry_threshold`` of its range hands the whole
+number of next-pair steps it holds to the next pair (programmed there, and programmed away from it), so the
+fine pair keeps headroom and the coarse pairs give the range. The pairs are read as separate crossbars whose
+outputs are combined with their significances.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from ..config import ConfigError, check_choice, check_int, check_positive
+from ..devices.base import Device, DeviceState, State, make_device
+from .crossbar import Crossbar, CrossbarConfig
+
+UPDATE_RULES = ("stochastic", "deterministic", "pulse-train")
+REFERENCES = ("mid", "min")
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """Attributes:
+    device: registered device name (`devices.device_names`).
+    device_overrides: fields of the device's config to change (JSON scalars), e.g. ``{"n_magnets": 15}``.
+    w_max: largest |weight|, a full-window difference G_max - G_min on every pair (> 0); None =
+        2 max |W_init| (1.0 for all-zero initial weights), fixed when the tile is built.
+    reference: where initial programming starts: "mid" (every device pulsed to the window centre first) or
+        "min" (the fresh devices as `init_state` leaves them, G_min for most).
+    update_rule: "stochastic" (default, unbiased) or "deterministic" rounding of pulse counts, or
+        "pulse-train" (coincident stochastic pulse trains from the outer-product factors).
+    pulse_train_length: bits per stream of the "pulse-train" rule (aihwkit's BL).
+    read_noise: read through the crossbar's noise model (``crossbar``); False = noiseless reads.
+    crossbar: read voltage, read time and noise terms (`arrays.crossbar.CrossbarConfig`).
+    adc_bits: ADC resolution of each column output (None = no ADC).
+    adc_full_scale: ADC range +- this many w_max x max|x| units of dot product (aihwkit's out_bound).
+    program_tolerance: write-and-verify of the initial weights stops within this fraction of one device
+        step (at least half a level spacing on a discrete device).
+    program_iterations: verify cycles of the initial programming (0 = open loop only).
+    n_significance: device pairs per weight (1 = no carry); pair k counts ``significance_base**k`` times
+        pair 0, and the pairs together span +-w_max.
+    significance_base: significance ratio of consecutive pairs (> 1).
+    carry_every: updates between two periodic carries (>= 1).
+    carry_threshold: a pair whose |weight| reaches this fraction of its range is carried into the next one.
+    """
+
+    device: str = "ideal"
+    device_overrides: Mapping[str, Any] = field(default_factory=dict)
+    w_max: float | None = None
+    reference: str = "mid"
+    update_rule: str = "stochastic"
+    pulse_train_length: int = 31
+    read_noise: bool = True
+    crossbar: CrossbarConfig = field(default_factory=CrossbarConfig)
+    adc_bits: int | None = None
+    adc_full_scale: float = 12.0
+    program_tolerance: float = 0.5
+    program_iterations: int = 10
+    n_significance: int = 1
+    significance_base: float = 4.0
+    carry_every: int = 10
+    carry_threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.device, str) or not self.device:
+            raise ConfigError(f"device must be a registered device name, got {self.device!r}")
+        if not isinstance(self.device_overrides, Mapping):
+            raise ConfigError("device_overrides must be a mapping of device config fields")
+        object.__setattr__(self, "device_overrides", dict(self.device_overrides))
+        if self.w_max is not None:
+            check_positive("w_max (weight of a full conductance window)", self.w_max)
+        check_choice("reference", self.reference, REFERENCES)
+        check_choice("update_rule", self.update_rule, UPDATE_RULES)
+        check_int("pulse_train_length (bits per pulse train)", self.pulse_train_length, 1, 4096)
+        if not isinstance(self.crossbar, CrossbarConfig):
+            raise ConfigError(f"crossbar must be a CrossbarConfig, got {type(self.crossbar).__name__}")
+        if self.adc_bits is not None:
+            check_int("adc_bits", self.adc_bits, 1, 24)
+        check_positive("adc_full_scale", self.adc_full_scale)
+        check_positive("program_tolerance (fraction of a device step)", self.program_tolerance)
+        check_int("program_iterations (verify cycles of initial programming)", self.program_iterations, 0, 10_000)
+        check_int("n_significance (device pairs per weight)", self.n_significance, 1, 8)
+        if not self.significance_base > 1:
+            raise ConfigError(f"significance_base must be > 1, got {self.significance_base!r}")
+        check_int("carry_every (updates between carries)", self.carry_every, 1, 10**9)
+        from ..config import check_range
+
+        check_range("carry_threshold (fraction of a pair's range)", self.carry_threshold, 0.0, 1.0, lo_open=True)
+
+    def make_device(self) -> Device:
+        return make_device(self.device, **self.device_overrides)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TileConfig:
+        """Inverse of `config.to_dict` (nested crossbar config included)."""
+        d = dict(d)
+        if isinstance(d.get("crossbar"), Mapping):
+            d["crossbar"] = CrossbarConfig(**d["crossbar"])
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(d) - names
+        if unknown:
+            raise ConfigError(f"unknown TileConfig fields: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+# ------------------------------------------------------------------------------------------ the tile
+class AnalogTile:
+    """A [out, in] weight matrix on G+ / G- device pairs (see the module docstring).
+
+    Args:
+        shape: (out_features, in_features).
+        config: `TileConfig`.
+        weights: initial weights [out, in] (default zeros), programmed at construction.
+        device: a ready device instance instead of ``config.device`` (e.g. a lookup-table device built
+            from a table object).
+        generator: RNG of device-to-device variation and initial programming.
+
+    State: ``self.state``, the device state of shape (n_significance, 2, out, in) (pair k of significance
+    b^k, index 0 = G+, 1 = G-); its tensors are updated in place, so a module can register them as buffers
+    (`state_tensors`).
+    """
+
+    def __init__(self, shape: tuple[int, int], config: TileConfig | None = None, *,
+                 weights: torch.Tensor | None = None, device: Device | None = None,
+                 generator: torch.Generator | None = None, tensor_device: torch.device | str | None = None) -> None:
+        self.config = config or TileConfig()
+        if len(shape) != 2:
+            raise ConfigError(f"tile shape must be (out, in), got {shape!r}")
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.device = device if device is not None else self.config.make_device()
+        lo, hi = self.device.conductance_range()
+        self.g_min, self.g_max = float(min(lo, hi)), float(max(lo, hi))
+        if weights is None:
+            weights = torch.zeros(self.shape, dtype=torch.float64)
+        weights = torch.as_tensor(weights).detach().to(torch.float64)
+        if tuple(weights.shape) != self.shape:
+            raise ConfigError(f"initial weights have shape {tuple(weights.shape)}, tile is {self.shape}")
+        amax = float(weights.abs().max()) if weights.numel() else 0.0
+        self.w_max = float(self.config.w_max) if self.config.w_max is not None else (2.0 * amax if amax > 0 else 1.0)
+        self._set_w_max(self.w_max)
+        if not getattr(type(self.device), "is_synapse", False):
+            raise ConfigError(f"device {self.device.name!r} is not a synapse device (devices.synapse_device_names())")
+        self.step_up, self.step_down = float(self.device.mean_step(1)), float(self.device.mean_step(-1))
+        lv = self.device.levels()
+        self.levels = None if lv is None else torch.as_tensor(lv, dtype=torch.float64).flatten().sort().values
+        self.n_pairs = self.config.n_significance
+        self.state = self.device.init_state((self.n_pairs, 2, *self.shape), generator=generator, device=tensor_device)
+        self._cache_key: tuple | None = None
+        self._g: torch.Tensor | None = None
+        self.program_energy_j = 0.0
+        self.n_updates = 0
+        self.n_carries = 0
+        self.program_weights(weights.to(self._g_tensor().device), generator=generator)
+
+    def _set_w_max(self, w_max: float) -> None:
+        """Weight ranges of the significance pairs: pair k spans +-w_max b^k / sum_j b^j."""
+        self.w_max = float(w_max)
+        b, p = self.config.significance_base, self.config.n_significance
+        sig = torch.tensor([b**k for k in range(p)], dtype=torch.float64)
+        self.pair_w_max = self.w_max * sig / sig.sum()
+        self.pair_g_per_weight = (self.g_max - self.g_min) / self.pair_w_max
+        self.g_per_weight = float(self.pair_g_per_weight[0])
+
+    # ---------------------------------------------------------------- device state
+    def _program_counts(self, counts: torch.Tensor, generator) -> torch.Tensor:
+        new, energy = self.device.program_counts(self.state, counts, generator=generator)
+        self._store(new)
+        return energy
+
+    def _store(self, new: State) -> None:
+        """Write a new device state into the tile's tensors in place (buffers stay the same objects)."""
+        if isinstance(self.state, torch.Tensor):
+            self.state.copy_(new)
+        else:
+            for k, v in new.items():
+                if k in self.state and self.state[k].shape == v.shape:
+                    self.state[k].copy_(v)
+                else:
+                    self.state[k] = v
+        self._cache_key = None
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """The state tensors by name ("g" for a plain tensor state)."""
+        return {"g": self.state} if isinstance(self.state, torch.Tensor) else dict(self.state)
+
+    def set_state_tensors(self, tensors: Mapping[str, torch.Tensor]) -> None:
+        """Rebind the state to ``tensors`` (e.g. a module's buffers after ``.to(device)``)."""
+        if isinstance(self.state, torch.Tensor):
+            self.state = tensors["g"]
+        else:
+            self.state = DeviceState(dict(tensors))
+        self._cache_key = None
+
+    # ---------------------------------------------------------------- conductances and weights
+    def _g_tensor(self) -> torch.Tensor:
+        """Conductances [S], shape (n_significance, 2, out, in), cached until the state changes."""
+        key = tuple((id(t), t._version) for t in self.state_tensors().values())
+        if key != self._cache_key or self._g is None:
+            self._g = self.device.conductance(self.state).to(torch.float64, copy=True)
+            self._cache_key = key
+        return self._g
+
+    def conductances(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(G+, G-) [S], each [out, in] ([n_significance, out, in] with carry)."""
+        g = self._g_tensor()
+        if self.n_pairs == 1:
+            return g[0, 0], g[0, 1]
+        return g[:, 0], g[:, 1]
+
+    def pair_weights(self) -> torch.Tensor:
+        """Weight held by each significance pair, (G+_k - G-_k) / g_per_weight_k, [n_significance, out, in]."""
+        g = self._g_tensor()
+        return (g[:, 0] - g[:, 1]) / self._gpw(g)
+
+    def _gpw(self, ref: torch.Tensor) -> torch.Tensor:
+        return self.pair_g_per_weight.to(ref.device).reshape(-1, 1, 1)
+
+    def weights(self) -> torch.Tensor:
+        """Effective weights sum_k (G+_k - G-_k) / g_per_weight_k [out, in] (float64)."""
+        return self.pair_weights().sum(0)
+
+    @property
+    def weight_step(self) -> float:
+        """Mean weight change of one potentiating pulse on one device."""
+        return self.step_up / self.g_per_weight
+
+    def program_weights(self, w: torch.Tensor, *, generator: torch.Generator | None = None) -> float:
+        """Program weights ``w`` [out, in]; returns the energy [J].
+
+        With ``reference="mid"`` every device is first pulsed open-loop to the window centre (the level nearest
+        to it on a discrete device); then write-and-verify on the *weights*: read W, program the error
+        W_target - W as a deterministic update (`pulse_counts`), until every weight is within
+        ``program_tolerance`` device steps (half a level spacing on a discrete device) or after
+        ``program_iterations`` verify cycles.
+        """
+        w = torch.as_tensor(w).detach().to(torch.float64).to(self._g_tensor().device).clamp(-self.w_max, self.w_max)
+        e = 0.0
+        if self.config.reference == "mid":
+            mid = torch.tensor(0.5 * (self.g_min + self.g_max), dtype=torch.float64)
+            if self.levels is not None:
+                mid = self._nearest(self.levels, mid)
+            diff = mid.to(w.device) - self._g_tensor()
+            counts = torch.round(diff / torch.where(diff > 0, self.step_up, self.step_down))
+            if bool((counts != 0).any()):
+                e += float(self._program_counts(counts.to(torch.int64), generator).sum())
+        tol_g = self.config.program_tolerance * min(self.step_up, self.step_down)
+        if self.levels is not None and self.levels.numel() > 1:
+            tol_g = max(tol_g, 0.5 * float((self.levels[1:] - self.levels[:-1]).min()))
+        # targets per pair: the most significant pair takes what it can hold, the next ones the residual
+        targets, rest = [], w
+        for k in reversed(range(self.n_pairs)):
+            t = rest.clamp(-float(self.pair_w_max[k]), float(self.pair_w_max[k])) if k else rest
+            targets.append(t)
+            rest = rest - t
+        target = torch.stack(targets[::-1])
+        gpw = self._gpw(target)
+        for _ in range(self.config.program_iterations):
+            err = target - self.pair_weights()
+            err = torch.where(err.abs() * gpw > tol_g, err, torch.zeros_like(err))
+            counts = self._pair_counts(err, rule="deterministic")
+            if not bool((counts != 0).any()):
+                break
+            e += float(self._program_counts(counts, generator).sum())
+        self.program_energy_j += e
+        return e
+
+    @staticmethod
+    def _nearest(lv: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        lv = lv.to(g.device)
+        return lv[torch.bucketize(g, 0.5 * (lv[1:] + lv[:-1]))]
+
+    # ---------------------------------------------------------------- update
+    def pulse_counts(self, delta_w: torch.Tensor, *, generator: torch.Generator | None = None,
+                     rule: str | None = None) -> torch.Tensor:
+        """Signed pulse counts (int64, shape (n_significance, 2, out, in), + raises conductance) realising
+        ``delta_w`` [out, in] on the least significant pair.
+
+        Each weight's change goes to the half with more headroom in the needed direction (G+ up or G- down
+        for Delta-W > 0, the reverse for Delta-W < 0), as n = |Delta-W| g_per_weight / mean step pulses,
+        rounded by ``rule`` (default ``config.update_rule``) and limited to the pulses that fit before the
+        device's nominal bound.
+        """
+        dw = torch.as_tensor(delta_w).detach().to(torch.float64).to(self._g_tensor().device)
+        if tuple(dw.shape) != self.shape:
+            raise ConfigError(f"delta_w has shape {tuple(dw.shape)}, tile is {self.shape}")
+        full = torch.zeros((self.n_pairs, *self.shape), dtype=torch.float64, device=dw.device)
+        full[0] = dw
+        return self._pair_counts(full, generator=generator, rule=rule)
+
+    def _pair_counts(self, dw: torch.Tensor, *, generator: torch.Generator | None = None,
+                     rule: str | None = None) -> torch.Tensor:
+        """`pulse_counts` for per-pair weight changes ``dw`` [n_significance, out, in]."""
+        rule = self.config.update_rule if rule is None else check_choice("rule", rule, UPDATE_RULES)
+        g = self._g_tensor()
+        gp, gn = g[:, 0], g[:, 1]
+        up = dw >= 0
+        room_p = torch.where(up, self.g_max - gp, gp - self.g_min).clamp_min(0.0)
+        room_n = torch.where(up, gn - self.g_min, self.g_max - gn).clamp_min(0.0)
+        use_p = room_p >= room_n
+        # G+ rises / G- falls for Delta-W > 0: the step of the direction the chosen device moves in
+        step = torch.where(use_p == up, self.step_up, self.step_down)
+        n = dw.abs() * self._gpw(dw) / step
+        if rule != "deterministic":
+            fl = torch.floor(n)
+            u = torch.rand(n.shape, generator=generator, dtype=n.dtype, device=n.device)
+            n = fl + (u < (n - fl)).to(n.dtype)
+        else:
+            n = torch.round(n)
+        n = torch.minimum(n, torch.ceil(torch.where(use_p, room_p, room_n) / step))
+        signed = torch.where(up, n, -n).to(torch.int64)
+        zero = torch.zeros_like(signed)
+        return torch.stack([torch.where(use_p, signed, zero), torch.where(use_p, zero, -signed)], dim=1)
+
+    def update(self, delta_w: torch.Tensor, *, generator: torch.Generator | None = None) -> float:
+        """Program the outer-product update ``delta_w`` [out, in] into the least significant pair (then a
+        periodic carry every ``carry_every`` updates with ``n_significance > 1``); returns the programming
+        energy [J]."""
+        counts = self.pulse_counts(delta_w, generator=generator)
+        e = float(self._program_counts(counts, generator).sum()) if bool((counts != 0).any()) else 0.0
+        self.n_updates += 1
+        if self.n_pairs > 1 and self.n_updates % self.config.carry_every == 0:
+            e += self.carry(generator=generator)
+        self.program_energy_j += e
+        return e
+
+    def pulse_train_update(self, x: torch.Tensor, d: torch.Tensor, lr: float, *,
+                           generator: torch.Generator | None = None) -> float:
+        """Coincident stochastic pulse trains for Delta-W = lr sum_b d_b x_b^T (x [B, in], d [B, out]; pass
+        d = -dL/dy for gradient descent). Per sample b, row j fires with probability C_x |x_bj| and column i
+        with C_d |d_bi| in each of BL = ``pulse_train_length`` slots, C_x C_d = lr / (BL dW_min) with
+        C_x / C_d = sqrt(max|d_b| / max|x_b|) (update management); every coincidence is one pulse of sign
+        sign(x_bj d_bi) on the least significant pair. Returns the programming energy [J]."""
+        x = torch.as_tensor(x).detach().to(torch.float64).reshape(-1, self.shape[1])
+        d = torch.as_tensor(d).detach().to(torch.float64).reshape(-1, self.shape[0])
+        bl, dw_min = self.config.pulse_train_length, self.weight_step
+        xm = x.abs().amax(1, keepdim=True).clamp_min(1e-300)
+        dm = d.abs().amax(1, keepdim=True).clamp_min(1e-300)
+        c = (abs(lr) / (bl * dw_min)) ** 0.5
+        cx, cd = c * (dm / xm).sqrt(), c * (xm / dm).sqrt()
+        px, pd = (cx * x.abs()).clamp_max(1.0), (cd * d.abs()).clamp_max(1.0)
+        bx = (torch.rand((x.shape[0], bl, x.shape[1]), generator=generator, dtype=x.dtype, device=x.device)
+              < px[:, None]).to(x.dtype) * x.sign()[:, None]
+        bd = (torch.rand((d.shape[0], bl, d.shape[1]), generator=generator, dtype=d.dtype, device=d.device)
+              < pd[:, None]).to(d.dtype) * d.sign()[:, None]
+        n = torch.einsum("bti,btj->ij", bd, bx) * (1.0 if lr >= 0 else -1.0)  # signed coincidences [out, in]
+        return self.update(n * dw_min, generator=generator)
+
+    def carry(self, *, generator: torch.Generator | None = None) -> float:
+        """Periodic carry: every pair k < n_significance - 1 whose |weight| reaches ``carry_threshold`` of its
+        range hands the whole number of pair-(k+1) steps it holds (as far as pair k + 1 has room) to pair k + 1
+        (programmed there), and is programmed down by the same amount; the total weight is unchanged up to the devices' own spread.
+        Returns the programming energy [J] (not added to ``program_energy_j``; `update` does that)."""
+        wk = self.pair_weights()
+        dw = torch.zeros_like(wk)
+        for k in range(self.n_pairs - 1):  # a loop over significance levels only
+            hi_step = self.step_up / float(self.pair_g_per_weight[k + 1])
+            top = float(self.pair_w_max[k + 1])  # no more than the next pair can still hold
+            move = torch.trunc(torch.minimum(torch.maximum(wk[k], -top - wk[k + 1]), top - wk[k + 1]) / hi_step)
+            move = move * hi_step
+            move = torch.where(wk[k].abs() >= self.config.carry_threshold * float(self.pair_w_max[k]), move,
+                               torch.zeros_like(move))
+            dw[k] -= move
+            dw[k + 1] += move
+        counts = self._pair_counts(dw, rule="deterministic")
+        if not bool((counts != 0).any()):
+            return 0.0
+        self.n_carries += 1
+        return float(self._program_counts(counts, generator).sum())
+
+    # ---------------------------------------------------------------- read
+    def _crossbars(self, transpose: bool) -> list[Crossbar]:
+        g = self._g_tensor()
+        cfg = self.config.crossbar
+        if not self.config.read_noise:
+            cfg = dataclasses.replace(cfg, thermal_noise=False, shot_noise=False, amp_noise_a=0.0)
+        if transpose:  # rows = out, cols = in
+            return [Crossbar(g[k, 0], g[k, 1], cfg) for k in range(self.n_pairs)]
+        return [Crossbar(g[k, 0].T, g[k, 1].T, cfg) for k in range(self.n_pairs)]
+
+    def mvm(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
+            transpose: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Analog y = x W^T (x [..., in] -> y [..., out]; ``transpose``: x [..., out] -> x W [..., in]).
+
+        Every significance pair is a crossbar of its own, read in two phases (x+ and x-); the outputs are
+        combined digitally with the pairs' significances. Returns (y in x's dtype, read energy [J] per input
+        vector).
+        """
+        x = torch.as_tensor(x)
+        dtype = x.dtype if x.is_floating_point() else torch.float32
+        x = x.to(dtype)
+        scale = x.abs().amax(dim=-1, keepdim=True).clamp_min(torch.finfo(dtype).tiny)
+        xp, xn = (x / scale).clamp_min(0.0), (-x / scale).clamp_min(0.0)
+        y = energy = 0.0
+        for k, cb in enumerate(self._crossbars(transpose)):  # a loop over significance levels only
+            i = cb.read(xp, generator=generator) - cb.read(xn, generator=generator)
+            energy = energy + cb.read_energy(xp) + cb.read_energy(xn)
+            yk = i / (cb.config.v_read_v * (self.g_max - self.g_min))  # in pair-range x max|x| units
+            if self.config.adc_bits is not None:
+                fs = self.config.adc_full_scale
+                lsb = 2.0 * fs / (2**self.config.adc_bits - 1)
+                yk = torch.round(yk.clamp(-fs, fs) / lsb) * lsb
+            y = y + yk * float(self.pair_w_max[k])
+        return y * scale, energy
+
+    # ---------------------------------------------------------------- misc
+    def describe(self) -> dict[str, Any]:
+        from ..config import to_dict
+
+        return {"shape": list(self.shape), "config": to_dict(self.config), "device": self.device.describe(),
+                "w_max": self.w_max, "g_per_weight_s": self.g_per_weight, "step_up_s": self.step_up,
+                "step_down_s": self.step_down, "levels_per_half": math.floor((self.g_max - self.g_min) / self.step_up)}
+
+
+__all__ = ["REFERENCES", "UPDATE_RULES", "AnalogTile", "TileConfig"]
