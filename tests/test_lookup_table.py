@@ -29,7 +29,6 @@ from spinaptic.devices.lookup_table import (
     nonlinearity,
     nonlinearity_label,
     perturb_table,
-    plot_heatmap,
     ramp_polarity,
     save_npz,
     table_from_ramps,
@@ -37,6 +36,7 @@ from spinaptic.devices.lookup_table import (
     table_statistics,
     write_crosssim,
 )
+from spinaptic.experiments.lookup_table_plots import plot_heatmap
 
 K = 101  # CDF points of the synthetic tables
 M = 41  # conductance bins

@@ -19,7 +19,6 @@ from ..devices.lookup_table import (
     load_crosssim_dir,
     load_npz,
     perturb_table,
-    plot_heatmap,
     ramp_polarity,
     save_npz,
     table_from_ramps,
@@ -31,6 +30,7 @@ from ..physics.dw_tracks import LIU_CURRENT_SCALE, LIU_SOT_NOTCH, LIU_STT_NOTCH
 from ..physics.mtj import mixed_conductance
 from .base import Result, RunContext, experiment
 from .comparison import Comparison, calibrated_row, paper_row, reference_row
+from .lookup_table_plots import plot_heatmap
 
 PAPER_TABLE_I = {"stt": {"nl_plus": 0.07, "nl_minus": -0.15, "c2c_percent": 0.77},
                  "sot": {"nl_plus": 0.80, "nl_minus": -0.81, "c2c_percent": 3.23}}
