@@ -172,14 +172,14 @@ def test_presets_and_json_round_trip():
         text = cfg.to_json()
         assert json.loads(text)["tile"]["device"] == cfg.tile.device
         assert AnalogLayerConfig.from_json(text) == cfg, name
-    assert preset("compound-synapse-4bit").tile.device_overrides == {"n_magnets": 15}
+    assert preset("compound-synapse-4bit").tile.device_overrides == {"n_magnets": 16}
     assert preset("ideal", adc_bits=8).tile.adc_bits == 8
     with pytest.raises(ValueError, match="backward"):
         AnalogLayerConfig(backward="exact")
     with pytest.raises(ValueError, match="unknown"):
         AnalogLayerConfig.from_dict({"tile": {}, "bogus": 1})
     layer = AnalogLinear(5, 3, config="compound-synapse-4bit", generator=_gen(8))
-    assert layer.tile.levels.numel() == 16
+    assert layer.tile.levels.numel() == 17  # Q + 1 = 17 levels (eq. 1)
 
 
 def test_analog_conv2d_matches_conv_and_trains(mnist):
@@ -220,3 +220,21 @@ def test_pulse_train_layer_learns(mnist):
     _train(layer, opt, xtr, ytr, 100, 32, g)
     assert layer._factors is None  # consumed by the step
     assert _accuracy(layer, xte, yte) > 0.6
+
+
+def test_genuine_table_presets_resolve_from_the_data_directory(monkeypatch, tmp_path):
+    from spinaptic.config import ConfigError
+    from spinaptic.nn.config import TABLE_PRESETS
+
+    try:
+        cfg = preset("dw-stt-300K-mumax3")
+    except ConfigError:
+        pytest.skip("paper 003's tables are not in the data directories")
+    assert cfg.tile.device == "lookup-table" and cfg.tile.device_overrides["path"].endswith("dwmtj_stt_300K.npz")
+    assert set(TABLE_PRESETS) >= {"dw-stt-300K-mumax3", "dw-sot-300K-mumax3"}
+    layer = AnalogLinear(6, 3, config=cfg, generator=_gen(3))
+    assert layer(torch.rand(2, 6)).shape == (2, 3)
+    monkeypatch.setenv("SPINAPTIC_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(ConfigError, match="needs paper 003's table dwmtj_sot_300K.npz"):
+        preset("dw-sot-300K-mumax3")

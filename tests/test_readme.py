@@ -15,3 +15,19 @@ def test_readme_python_examples_run(capsys):
     assert "tensor(" in out
     acc = float(re.search(r"accuracy (\d\.\d+)", out).group(1))
     assert acc > 0.5, out  # the front-door model learns on the embedded sample (chance: 0.1)
+
+
+def test_public_api_from_the_top_level():
+    import subprocess
+    import sys
+
+    import spinaptic
+
+    for name in spinaptic.__all__:
+        assert getattr(spinaptic, name) is not None, name
+    assert callable(spinaptic.convert_to_analog) and "lookup-table" in spinaptic.synapse_device_names()
+    assert (Path(spinaptic.__file__).parent / "py.typed").exists()
+    # `import spinaptic` alone does not load torch-heavy layers
+    code = "import sys, spinaptic; print('spinaptic.nn' in sys.modules, 'spinaptic.experiments' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]

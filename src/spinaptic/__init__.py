@@ -2,11 +2,41 @@
 
 Layers (imports point down only)::
 
-    physics/  -> devices/ -> arrays/ -> networks/ -> experiments/
+    physics/  -> devices/ -> arrays/ -> nn/ -> networks/ -> experiments/
     data/, energy, config are shared utilities; cli sits on top.
+
+The public API is importable from the top level (loaded on first use, so ``import spinaptic`` stays light):
+``make_device``, ``device_names``, ``synapse_device_names``, ``Pulses``, ``with_write_noise``, ``AnalogLinear``,
+``AnalogConv2d``, ``convert_to_analog``, ``DeviceSGD``, ``device_optimizer``, ``energy_report``,
+``AnalogLayerConfig``, ``TileConfig``, ``load_dataset``, ``run_experiment``, ``experiments``.
 """
 
 __version__ = "0.1.0"
+
+_API = {
+    "make_device": "devices", "device_names": "devices", "synapse_device_names": "devices", "Pulses": "devices",
+    "Device": "devices", "DeviceState": "devices", "register_device": "devices",
+    "with_write_noise": "devices.write_noise",
+    "AnalogLinear": "nn", "AnalogConv2d": "nn", "convert_to_analog": "nn", "DeviceSGD": "nn",
+    "device_optimizer": "nn", "energy_report": "nn", "AnalogLayerConfig": "nn",
+    "TileConfig": "arrays.tile", "AnalogTile": "arrays.tile",
+    "load_dataset": "data", "run_experiment": "experiments", "experiments": "experiments",
+}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        value = getattr(importlib.import_module(f"{__name__}.{_API[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'spinaptic' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))
 
 
 def _default_numba_cache() -> None:

@@ -57,16 +57,37 @@ PRESETS: dict[str, AnalogLayerConfig] = {
     "ideal": AnalogLayerConfig(TileConfig(device="ideal", device_overrides={"step_s": 1e-8}, read_noise=False)),
     # paper 003's notched STT DW-MTJ at 300 K through the 1D model, noisy read
     "dw-stt-300K-1d": AnalogLayerConfig(TileConfig(device="dw-notched", device_overrides={"temperature_k": 300.0})),
-    # 15 SOT magnets per synapse: 16 levels = 4 bits (paper 000)
+    # paper 000's 4-bit compound synapse: Q = 2^4 = 16 SOT magnets on one channel (Q + 1 levels, eq. 1)
     "compound-synapse-4bit": AnalogLayerConfig(TileConfig(device="compound-synapse",
-                                                          device_overrides={"n_magnets": 15})),
+                                                          device_overrides={"n_magnets": 16})),
+}
+
+TABLE_PRESETS: dict[str, str] = {
+    # paper 003's genuine MuMax3 lookup tables (20 R_P / TMR perturbed instances each), found in the data
+    # directory when the preset is asked for (`spinaptic data` lists them)
+    "dw-stt-300K-mumax3": "dwmtj_stt_300K",
+    "dw-sot-300K-mumax3": "dwmtj_sot_300K",
+    "dw-stt-400K-mumax3": "dwmtj_stt_400K",
+    "dw-sot-400K-mumax3": "dwmtj_sot_400K",
 }
 
 
+def _table_preset(name: str) -> AnalogLayerConfig:
+    from ..data import lookup_table_status
+
+    table = TABLE_PRESETS[name]
+    rows = [r for r in lookup_table_status(verify=False) if r["name"] == table and r["form"] == "npz"]
+    if not rows:
+        raise ConfigError(f"preset {name!r} needs paper 003's table {table}.npz: not found in the data directories "
+                          "(set SPINAPTIC_DATA to the folder holding dwmtj-lookup-tables/; `spinaptic data` lists them)")
+    return AnalogLayerConfig(TileConfig(device="lookup-table", device_overrides={"path": str(rows[0]["path"])}))
+
+
 def preset(name: str, **tile_overrides: Any) -> AnalogLayerConfig:
-    """A named configuration (`PRESETS`), optionally with TileConfig fields changed."""
-    check_choice("preset", name, tuple(PRESETS))
-    cfg = PRESETS[name]
+    """A named configuration (`PRESETS`, or `TABLE_PRESETS` built from the genuine tables in the data
+    directory), optionally with TileConfig fields changed."""
+    check_choice("preset", name, (*PRESETS, *TABLE_PRESETS))
+    cfg = PRESETS[name] if name in PRESETS else _table_preset(name)
     if tile_overrides:
         import dataclasses
 
@@ -87,4 +108,4 @@ def as_config(config: AnalogLayerConfig | TileConfig | str | None) -> AnalogLaye
     raise ConfigError(f"expected an AnalogLayerConfig, TileConfig or preset name, got {type(config).__name__}")
 
 
-__all__ = ["BACKWARDS", "PRESETS", "AnalogLayerConfig", "as_config", "preset"]
+__all__ = ["BACKWARDS", "PRESETS", "TABLE_PRESETS", "AnalogLayerConfig", "as_config", "preset"]
