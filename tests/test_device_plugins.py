@@ -279,3 +279,30 @@ def test_pip_installed_example_package(tmp_path, monkeypatch):
         sys.modules.pop(EXAMPLE_MODULE, None)
         refresh_plugins()
     assert device_names() == BASELINE
+
+
+def test_a_plugin_synapse_trains_in_an_analog_layer(example):
+    """Issue 10: a user's out-of-tree device drops into AnalogLinear and learns like any built-in synapse."""
+    from torch import nn
+
+    from spinaptic.arrays import TileConfig
+    from spinaptic.data import load_dataset
+    from spinaptic.devices import synapse_device_names
+    from spinaptic.nn import AnalogLayerConfig, DeviceSGD, convert_to_analog, energy_report
+
+    _scan()
+    assert "linear-memristor" in synapse_device_names()
+    x, y = load_dataset("mnist-sample", "train", flatten=True)
+    xt, yt = load_dataset("mnist-sample", "test", flatten=True)
+    torch.manual_seed(0)
+    cfg = AnalogLayerConfig(TileConfig(device="linear-memristor", device_overrides={"c2c_sigma": 0.02}))
+    model = convert_to_analog(nn.Sequential(nn.Linear(784, 10)), cfg, generator=torch.Generator().manual_seed(1))
+    opt = DeviceSGD(model.parameters(), lr=0.1)
+    for i in range(0, 960, 32):
+        loss = nn.functional.cross_entropy(model(x[i:i + 32]), y[i:i + 32])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    acc = float((model(xt).argmax(1) == yt).float().mean())
+    assert acc > 0.3, acc  # chance: 0.1
+    assert energy_report(model)["per_training_sample_j"] > 0

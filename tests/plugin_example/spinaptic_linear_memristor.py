@@ -51,6 +51,7 @@ class LinearMemristor(Device):
     """Linear ion-drift memristor (Strukov 2008): G linear in the doped fraction w, dw = k I t per pulse."""
 
     config: LinearMemristorConfig
+    is_synapse = True  # a network may program it as a weight (AnalogLinear, DeviceSGD)
 
     @classmethod
     def config_class(cls) -> type:

@@ -166,6 +166,10 @@ def _counts_tensor(counts: torch.Tensor | int, device=None) -> torch.Tensor:
     return c.to(torch.int64)
 
 
+MID_RANGE_MAX_PULSES = 4096
+"""Pulses the default `Device.mid_range_state` applies at most per device."""
+
+
 class Device(ABC):
     """Base class of all devices; see the module docstring for the protocol."""
 
@@ -226,8 +230,24 @@ class Device(ABC):
         return self.apply(state, pulses, generator=generator)
 
     def mid_range_state(self, shape: tuple[int, ...], *, generator: torch.Generator | None = None) -> State:
-        """A state of ``shape`` devices at mid-range (where `mean_step` is measured)."""
-        raise NotImplementedError(f"{type(self).__name__} defines no mid-range state")
+        """A state of ``shape`` devices at mid-range (where `mean_step` is measured).
+
+        Default: a fresh state driven by single nominal pulses toward the middle of `conductance_range`
+        until each device reaches or crosses it (at most `MID_RANGE_MAX_PULSES`); a device with a faster
+        or exact way to get there overrides this."""
+        state = self.init_state(shape, generator=generator)
+        lo, hi = self.conductance_range()
+        mid = 0.5 * (lo + hi)
+        g = self.conductance(state)
+        direction = torch.sign(mid - g).to(torch.int64)
+        for _ in range(MID_RANGE_MAX_PULSES):
+            todo = (mid - g) * direction > 0
+            if not bool(todo.any()):
+                break
+            state, _ = self.program_counts(state, torch.where(todo, direction, torch.zeros_like(direction)),
+                                           generator=generator)
+            g = self.conductance(state)
+        return state
 
     def mean_step(self, direction: int) -> float:
         """Mean |Delta G| [S] of one nominal pulse in ``direction`` (+1 raises G, -1 lowers it) at mid-range:
