@@ -7,11 +7,11 @@ import dataclasses
 import json
 import time
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from _synthetic import synthetic_lookup_table_device
 from spinaptic.arrays import TileConfig
 from spinaptic.data import load_dataset
 from spinaptic.devices import synapse_device_names
@@ -34,16 +34,7 @@ def _gen(seed: int = 0) -> torch.Generator:
 
 
 def _lookup_table_device():
-    """A synthetic two-instance table (as in test_device_protocol): dG ~ U(1, 3) uS up and U(-3, -1) uS down
-    on 10..50 uS (20 % wider for instance 1)."""
-    from spinaptic.devices.lookup_table import LookupTable, LookupTableDevice
-
-    k, m = 51, 21
-    col = 1e-6 + 2e-6 * np.linspace(0, 1, k)
-    inc = np.broadcast_to(col[None, :, None], (2, k, m)).copy()
-    dec = np.broadcast_to(-col[::-1][None, :, None], (2, k, m)).copy()
-    g = np.stack([np.linspace(10e-6, 50e-6, m), np.linspace(12e-6, 60e-6, m)])
-    return LookupTableDevice(table=LookupTable(g, np.linspace(0, 1, k), inc, dec, name="synthetic"), init="mid")
+    return synthetic_lookup_table_device()
 
 
 @pytest.fixture(scope="module")

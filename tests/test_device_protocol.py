@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import torch
 
+from _synthetic import synthetic_lookup_table_device
 from spinaptic.devices import Device, DeviceState, Pulses, device_names, make_device, plugin_devices
 from spinaptic.physics.mtj import mixed_conductance
 
@@ -23,17 +24,8 @@ G_PLAUSIBLE = (1e-12, 1.0)  # [S]: any read conductance that is not exactly 0 li
 SHAPES = [(3, 4), (5,)]
 
 
-def _lookup_table_device() -> Device:
-    """The lookup-table device has no usable default (it needs a table): a synthetic two-instance table,
-    dG ~ U(1, 3) uS up and U(-3, -1) uS down on 10..50 uS (20 % wider for instance 1)."""
-    from spinaptic.devices.lookup_table import LookupTable, LookupTableDevice
-
-    k, m = 51, 21
-    col = 1e-6 + 2e-6 * np.linspace(0, 1, k)
-    inc = np.broadcast_to(col[None, :, None], (2, k, m)).copy()
-    dec = np.broadcast_to(-col[::-1][None, :, None], (2, k, m)).copy()
-    g = np.stack([np.linspace(10e-6, 50e-6, m), np.linspace(12e-6, 60e-6, m)])
-    return LookupTableDevice(table=LookupTable(g, np.linspace(0, 1, k), inc, dec, name="synthetic"), init="mid")
+def _lookup_table_device():
+    return synthetic_lookup_table_device()
 
 
 def _dw_bounds(dev: Device, state: DeviceState) -> tuple[torch.Tensor, torch.Tensor]:
