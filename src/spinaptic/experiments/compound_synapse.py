@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import ConfigError, check_int, check_order, check_range
+from ..config import ConfigError, check_int, check_range
 from ..devices.compound_synapse import (
     PAPER_MTJ,
     CompoundSynapse,
@@ -31,6 +31,7 @@ from ..physics.neel_brown import (
     current_for_probability,
     switching_probability_of,
 )
+from ._fig2d import GradualBandTargets
 from .base import Comparison, Result, RunContext, experiment
 from .comparison import calibrated_row, check_row, paper_row
 
@@ -40,29 +41,21 @@ QUOTE_SKIP = "This results in randomly skipping some of the resistive levels"
 
 
 @dataclass(frozen=True)
-class CompoundSynapseTargets:
-    """Pass criteria of the compound-synapse rows, fixed before the run.
+class CompoundSynapseTargets(GradualBandTargets):
+    """Pass criteria of the compound-synapse rows, fixed before the run (the Fig. 2d band: `GradualBandTargets`).
 
     Attributes:
-        gradual_p_min: lowest per-pulse P of a gradual 20-pulse curve (Fig. 2d): 1 - (1/4)^(1/20) = 0.067, so
-            that >= 3/4 of the 16 repeats have switched by pulse 20.
-        gradual_p_max: highest per-pulse P of a gradual curve: 0.5, fewer than half of the repeats switched on
-            the first pulse ("the conductance increases gradually with the number of input pulses").
         mc_tolerance_magnets: |Monte-Carlo mean - analytic E[k]| of 20000 nominal synapses, each scheme-II
             point [magnets]: 0.1, about 7 binomial sigmas (sigma <= 2 / sqrt(20000) = 0.014).
         linearity_ratio_max: "significantly improved linear characteristic": the worst scheme-II curve's max
             deviation from its end-point line must be below this fraction of the best scheme-I curve's (0.5).
     """
 
-    gradual_p_min: float = 0.067
-    gradual_p_max: float = 0.5
     mc_tolerance_magnets: float = 0.1
     linearity_ratio_max: float = 0.5
 
     def __post_init__(self) -> None:
-        check_range("gradual_p_min", self.gradual_p_min, 0.0, 1.0, lo_open=True, hi_open=True)
-        check_range("gradual_p_max", self.gradual_p_max, 0.0, 1.0, lo_open=True, hi_open=True)
-        check_order("gradual_p_min", self.gradual_p_min, "gradual_p_max", self.gradual_p_max)
+        super().__post_init__()
         check_range("mc_tolerance_magnets", self.mc_tolerance_magnets, 0.0, 16.0, unit="magnets", lo_open=True)
         check_range("linearity_ratio_max", self.linearity_ratio_max, 0.0, 1.0, lo_open=True)
 
@@ -289,10 +282,10 @@ def run(cfg: CompoundSynapseExperimentConfig, ctx: RunContext) -> Result:
     mc = tr_nom.to(torch.float64).mean(1)[pick]
     ref = nominal.expected_switched(torch.tensor(s2p.amplitudes_a), s2p.width_s)[[i - 1 for i in pick]]
     worst = float((mc - ref).abs().max())
-    band = f"{t.gradual_p_min:g} <= P <= {t.gradual_p_max:g}"
+    band = t.band
     paper_reset = abs(cfg.emulation_reset_a - FIG2_RESET_A) < 1e-9 and cfg.emulation_pulses == 20
     paper_set = abs(cfg.emulation_current_a - FIG2_SET_A) < 1e-9 and cfg.emulation_pulses == 20
-    reset_ok = t.gradual_p_min <= p_reset <= t.gradual_p_max
+    reset_ok = t.gradual(p_reset)
     n_e = cfg.emulation_pulses
     d_row = paper_row(
         f"Fig. 2d depression: {n_e} pulses of {cfg.emulation_reset_a * 1e3:.2f} mA / 20 us, one magnet x "

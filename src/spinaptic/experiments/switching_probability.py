@@ -21,6 +21,7 @@ from ..physics.neel_brown import (
     current_for_probability,
     switching_probability_of,
 )
+from ._fig2d import GradualBandTargets
 from .base import Comparison, Result, RunContext, experiment
 from .comparison import calibrated_row, check_row, paper_row
 
@@ -30,30 +31,21 @@ QUOTE_20US = "a pulse width of 20 us, which resulted in a similar trend but high
 
 
 @dataclass(frozen=True)
-class SwitchingTargets:
-    """Pass criteria of the switching-probability rows, fixed before the run.
+class SwitchingTargets(GradualBandTargets):
+    """Pass criteria of the switching-probability rows, fixed before the run (the Fig. 2d band: `GradualBandTargets`).
 
     Attributes:
-        gradual_p_min: lowest per-pulse P of a 20 us pulse whose 20-pulse train still switches the ensemble
-            (Fig. 2d): 1 - (1/4)^(1/20) = 0.067 puts >= 3/4 of the 16 repeats switched by pulse 20 ("the
-            nanomagnet can switch to its +1 state during any of the 20 SET pulses").
-        gradual_p_max: highest per-pulse P of a gradual rise: 0.5, fewer than half of the repeats switched on
-            the first pulse ("the conductance increases gradually with the number of input pulses").
         mc_max_sigma: worst |Monte-Carlo - formula| in binomial sigmas over all current points: 5 (a correct
             sampler exceeds it at one of <= 200 points with probability < 1e-4).
         macrospin_d50_max: |50 % current of the LLG curve - of its Néel-Brown fit| [J_c0]: 0.03, about 3x the
             binomial error of the 50 % point (0.5/sqrt(256) in P over a transition ~0.3 J_c0 wide).
     """
 
-    gradual_p_min: float = 0.067
-    gradual_p_max: float = 0.5
     mc_max_sigma: float = 5.0
     macrospin_d50_max: float = 0.03
 
     def __post_init__(self) -> None:
-        check_range("gradual_p_min", self.gradual_p_min, 0.0, 1.0, lo_open=True, hi_open=True)
-        check_range("gradual_p_max", self.gradual_p_max, 0.0, 1.0, lo_open=True, hi_open=True)
-        check_order("gradual_p_min", self.gradual_p_min, "gradual_p_max", self.gradual_p_max)
+        super().__post_init__()
         check_range("mc_max_sigma", self.mc_max_sigma, 0.0, 100.0, unit="sigma", lo_open=True)
         check_range("macrospin_d50_max", self.macrospin_d50_max, 0.0, 1.0, unit="J_c0", lo_open=True)
 
@@ -221,8 +213,8 @@ def run(cfg: SwitchingProbabilityConfig, ctx: RunContext) -> Result:
 
     shift = metrics["I50_20us_mA"] - metrics["I50_50us_mA"]
     paper_reset = math.isclose(cfg.reset_current_a, FIG2_RESET_A, rel_tol=1e-9)
-    band = f"{t.gradual_p_min:g} <= P <= {t.gradual_p_max:g}"
-    reset_ok = t.gradual_p_min <= p_reset <= t.gradual_p_max
+    band = t.band
+    reset_ok = t.gradual(p_reset)
     reset_row = paper_row(
         f"RESET {cfg.reset_current_a * 1e3:.2f} mA / 20 us: per-pulse switching probability (symmetric magnet)",
         "-7.28 mA emulates depression (Fig. 2d)", round(p_reset, 3), reset_ok if paper_reset else None,

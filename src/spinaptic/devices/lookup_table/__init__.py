@@ -1,11 +1,8 @@
 """Probabilistic lookup-table synapse: Delta-G drawn from a measured/simulated distribution at each G.
 
-A lookup table (paper 003, Liu et al. APL 118, 202405 (2021), Fig. 3a; the CrossSim "DG_LOOKUP" update
-model) stores, for each conductance bin ``g_bins[d, j]`` and each cumulative probability ``cdf[k]``, the
-per-pulse conductance change ``dg[d, k, j]``: the inverse CDF (quantile function) of Delta-G for a device in
-that bin, separately for potentiating ("increasing") and depressing ("decreasing") pulses. ``d`` indexes
-device instances: each device of an array picks one instance at `init_state` (device-to-device variation,
-paper 003: 20 tables with perturbed R_P and TMR).
+Paper 003 (Liu et al. APL 118, 202405 (2021), Fig. 3a) and CrossSim's "DG_LOOKUP" model: per conductance bin,
+the inverse CDF of the per-pulse Delta-G, one table instance per device (device-to-device variation); the data
+layout is documented in `table`.
 
 The package holds
 
