@@ -487,11 +487,17 @@ LEONARD_ACCESS_OHM = 3500.0
 #   missing-area estimate of a 50 nm notch. Without the bias the reset would need 6.6 V (0 K).
 # Shallow notches: factor 0.3 (passed over at every write voltage; the wall stops only at the deep ones).
 LEONARD_TRAPEZOID_NOTCH = {"notch_depth_j": 3.82e-18, "notch_width_m": 50e-9}
+"""Deep-notch pinning energy [J] and range [m] of the paper-002 trapezoid: calibrated at 0 K so that the
+single-shot reset needs 3.7 V under the -42 mT bias (paper 002, Fig. 2c-d; a `calibrated` row of dw-shapes)."""
 LEONARD_TRAPEZOID_ACCESS_OHM = 330.0
+"""Access (contact + lead) resistance [Ohm] in series with the trapezoid track: calibrated at 0 K so that the
+first switch comes at the paper's V_C = 3.0 V (Fig. 2b)."""
 LEONARD_TRAPEZOID_DEEP = (1.0, 0.67, 1.0)
-"""Depth factors of the three deep (level) notches of the trapezoid."""
+"""Depth factors (dimensionless, x ``notch_depth_j``) of the three deep (level) notches; the second one is
+calibrated so that the second switch comes at the paper's 3.5 V (Fig. 2b)."""
 LEONARD_TRAPEZOID_SHALLOW = 0.3
-"""Depth factor of the four shallow notches (passed over)."""
+"""Depth factor (dimensionless) of the four shallow notches, which the walls pass over: our choice (the paper
+describes notches of different depths but gives neither their depths nor positions)."""
 
 
 def leonard2022_trapezoid_track(**changes) -> DWTrack:
