@@ -26,6 +26,7 @@ here = Path(__file__).resolve().parent
 sys.path.insert(0, str(here))
 
 from sc_numpy_baseline import sc_numpy_baseline  # noqa: E402
+from spinaptic.devices import bitstream as bs  # noqa: E402
 from spinaptic.networks import stochastic_computing as sc  # noqa: E402
 
 N_IMAGES = int(os.environ.get("SC_BENCH_IMAGES", 10000))
@@ -70,12 +71,13 @@ def _compile_time() -> float:
     """Cold-cache JIT compile time of every SC kernel, in a fresh process with an empty numba cache."""
     code = (
         "import time, torch; t0 = time.perf_counter();"
+        "from spinaptic.devices import bitstream as bs;"
         "from spinaptic.networks import stochastic_computing as sc;"
         "g = torch.Generator().manual_seed(0);"
         "net = sc.SCNetwork(torch.zeros(4, 70), torch.zeros(4), torch.zeros(2, 4), torch.zeros(2), sc.SCConfig(length=70));"
         "t1 = time.perf_counter();"
-        "net.run(torch.zeros(3, 70), source=sc.IdealSource(), generator=g);"
-        "sc.ReuseSource(sc.ReuseConfig(mtj_streams=False)).encode(torch.zeros(3), 70, generator=g);"
+        "net.run(torch.zeros(3, 70), source=bs.IdealSource(), generator=g);"
+        "bs.ReuseSource(bs.ReuseConfig(mtj_streams=False)).encode(torch.zeros(3), 70, generator=g);"
         "print(time.perf_counter() - t1)"
     )
     with tempfile.TemporaryDirectory() as d:
@@ -95,16 +97,16 @@ def main() -> None:
 
     # warm-up (compiles from the cache) and a bit-for-bit cross-check of the two exact paths
     small = x[:16]
-    w1s, w2s = net.weight_streams(sc.IdealSource(), LENGTH, g)
-    xs = net.input_streams(small, sc.IdealSource(), LENGTH, g)
+    w1s, w2s = net.weight_streams(bs.IdealSource(), LENGTH, g)
+    xs = net.input_streams(small, bs.IdealSource(), LENGTH, g)
     kw = dict(length=LENGTH, hidden_states=k1, output_states=net.output_states)
     a = sc.sc_forward(xs, w1s, w2s, path="packed", **kw)
     b = sc.sc_forward(xs, w1s, w2s, path="gemm", **kw)
     paths_agree = all(torch.equal(getattr(a, f), getattr(b, f)) for f in ("sums", "hidden_ones", "hidden_state"))
 
     results: dict = {}
-    for name, src in (("ideal", sc.IdealSource()),
-                      ("reuse", sc.ReuseSource(sc.ReuseConfig(mtj_streams=False), seed=3))):
+    for name, src in (("ideal", bs.IdealSource()),
+                      ("reuse", bs.ReuseSource(bs.ReuseConfig(mtj_streams=False), seed=3))):
         if name == "reuse":
             src.bank("input", 1024), src.bank("layer1", 1024), src.bank("layer2", 1024)  # built once (measured)
         net.run(x[:8], source=src, generator=g)
@@ -115,8 +117,8 @@ def main() -> None:
 
     # kernel alone: streams generated beforehand for one batch of 1000 images, scaled to n
     nb = min(1000, n)
-    xs = net.input_streams(x[:nb], sc.IdealSource(), LENGTH, g)
-    w1s, w2s = net.weight_streams(sc.IdealSource(), LENGTH, g)
+    xs = net.input_streams(x[:nb], bs.IdealSource(), LENGTH, g)
+    w1s, w2s = net.weight_streams(bs.IdealSource(), LENGTH, g)
     med_k, ts_k = _median(lambda: sc.sc_forward(xs, w1s, w2s, path="packed", **kw), REPEATS)
     results["kernel_only_s_per_10k"] = med_k * 10000 / nb
     print(f"kernel alone: {med_k:.2f} s per {nb} images -> {results['kernel_only_s_per_10k']:.2f} s per 10k", flush=True)
@@ -125,7 +127,7 @@ def main() -> None:
     ng = min(GEMM_IMAGES, n)
     gemm_net = sc.SCNetwork(net.w1aug[:, :-1], net.w1aug[:, -1], net.w2aug[:, :-1], net.w2aug[:, -1],
                             sc.SCConfig(length=LENGTH, btanh_s=4.0, batch_images=ng, path="gemm"))
-    med_g, ts_g = _median(lambda: gemm_net.run(x[:ng], source=sc.IdealSource(), generator=g), max(1, REPEATS - 1))
+    med_g, ts_g = _median(lambda: gemm_net.run(x[:ng], source=bs.IdealSource(), generator=g), max(1, REPEATS - 1))
     results["torch_gemm_path_s_per_10k"] = med_g * 10000 / ng
 
     # NumPy baseline on a subset, scaled linearly

@@ -6,9 +6,10 @@ Layers (imports point down only)::
     data/, energy, config are shared utilities; cli sits on top.
 
 The public API is importable from the top level (loaded on first use, so ``import spinaptic`` stays light):
-``make_device``, ``device_names``, ``synapse_device_names``, ``Pulses``, ``with_write_noise``, ``AnalogLinear``,
-``AnalogConv2d``, ``convert_to_analog``, ``DeviceSGD``, ``device_optimizer``, ``energy_report``,
-``AnalogLayerConfig``, ``TileConfig``, ``load_dataset``, ``run_experiment``, ``experiments``.
+``make_device``, ``device_names``, ``synapse_device_names``, ``Pulses``, ``with_write_noise``, the bit-stream
+sources ``IdealSource``, ``MTJSource``, ``ReuseSource``, ``AnalogLinear``, ``AnalogConv2d``,
+``convert_to_analog``, ``DeviceSGD``, ``device_optimizer``, ``energy_report``, ``AnalogLayerConfig``,
+``TileConfig``, ``load_dataset``, ``run_experiment``, ``experiments``.
 """
 
 __version__ = "0.1.0"
@@ -17,6 +18,7 @@ _API = {
     "make_device": "devices", "device_names": "devices", "synapse_device_names": "devices", "Pulses": "devices",
     "Device": "devices", "DeviceState": "devices", "register_device": "devices",
     "with_write_noise": "devices.write_noise",
+    "IdealSource": "devices.bitstream", "MTJSource": "devices.bitstream", "ReuseSource": "devices.bitstream",
     "AnalogLinear": "nn", "AnalogConv2d": "nn", "convert_to_analog": "nn", "DeviceSGD": "nn",
     "device_optimizer": "nn", "energy_report": "nn", "AnalogLayerConfig": "nn",
     "TileConfig": "arrays.tile", "AnalogTile": "arrays.tile",

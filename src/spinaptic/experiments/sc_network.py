@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import torch
 
 from ..config import ConfigError, check_choice, check_int, check_range
+from ..devices import bitstream as bs
 from ..networks import stochastic_computing as sc
 from .base import Result, RunContext, experiment
 from .comparison import Comparison, check_row, paper_row
@@ -110,11 +111,11 @@ class SCNetworkExperimentConfig:
         check_int("n_train", self.n_train, 0, 10**7)
         check_int("n_test", self.n_test, 0, 10**7)
         check_choice("input_mapping", self.input_mapping, ("unit", "signed"))
-        sc.check_length(self.length)
+        bs.check_length(self.length)
         if not self.lengths:
             raise ConfigError("lengths must list at least one stream length")
         for n in self.lengths:
-            sc.check_length(n, "lengths")
+            bs.check_length(n, "lengths")
         if self.length not in self.lengths:
             raise ConfigError(f"length {self.length} must be one of lengths {self.lengths}")
         for s in self.sources:
@@ -122,7 +123,7 @@ class SCNetworkExperimentConfig:
         for s in self.confusion_sources:
             if s not in self.sources:
                 raise ConfigError(f"confusion source {s!r} is not in sources {self.sources}")
-        sc.check_length(self.mtj_max_length, "mtj_max_length")
+        bs.check_length(self.mtj_max_length, "mtj_max_length")
         check_choice("decode", self.decode, ("count", "btanh"))
         check_range("initial_state", self.initial_state, 0.0, 1.0)
         check_int("batch_images", self.batch_images, 1, 100_000)
@@ -141,11 +142,11 @@ def _load(cfg: SCNetworkExperimentConfig, split: str, n: int, ctx: RunContext):
 
 def _source(name: str, cfg: SCNetworkExperimentConfig, ctx: RunContext):
     if name == "ideal":
-        return sc.IdealSource()
+        return bs.IdealSource()
     if name == "mtj":
-        return sc.MTJSource()
+        return bs.MTJSource()
     seed = int(torch.randint(0, 2**62, (1,), generator=ctx.make_generator("reuse-bank", "cpu")))
-    return sc.ReuseSource(sc.ReuseConfig(n_bias_levels=cfg.reuse_levels), seed=seed)
+    return bs.ReuseSource(bs.ReuseConfig(n_bias_levels=cfg.reuse_levels), seed=seed)
 
 
 def _groups(name: str, src, lengths: list[int]) -> list[list[int]]:
