@@ -98,6 +98,18 @@ def compound_levels(mtj: MTJParams, n_magnets: int, dtype=torch.float64, device=
     return k * mtj.g_p + (n_magnets - k) * mtj.g_ap
 
 
+def compound_conductance(mtj: MTJParams, n_magnets: int, n_parallel: torch.Tensor | float) -> torch.Tensor | float:
+    """Read-out [S] of Q parallel MTJs of which ``n_parallel`` (k, possibly a mean, so any real in [0, Q]) are
+    parallel: G = k G_P + (Q - k) G_AP (eq. 1)."""
+    return n_parallel * mtj.g_p + (n_magnets - n_parallel) * mtj.g_ap
+
+
+def ahe_resistance(n_switched: torch.Tensor | float, n_magnets: int, step_ohm: float) -> torch.Tensor | float:
+    """Anomalous-Hall read-out [Ohm] of the Hall-bar experiment, R_H = step (k - Q/2), for k switched magnets
+    (possibly a mean) of ``step_ohm`` [Ohm] each (paper 000 Fig. 3b: ~110 mOhm); `CompoundSynapse.hall_resistance`."""
+    return step_ohm * (n_switched - n_magnets / 2)
+
+
 def compound_resistances_eq1(mtj: MTJParams, n_magnets: int) -> torch.Tensor:
     """R_Synapse(i) = R_P R_AP / (R_AP (Q - (i-1)) + R_P (i-1)), i = 1..Q+1, literally as eq. 1 [Ohm]
     (descending conductance: i - 1 junctions in AP)."""

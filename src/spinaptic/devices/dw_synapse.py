@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import torch
 
 from ..config import ConfigError, check_choice, check_nonnegative, check_positive
@@ -35,7 +36,7 @@ from ..physics.dw_tracks import (
     liu2021_stt_track,
     sengupta2016_track,
 )
-from ..physics.mtj import UM2, MTJParams, mixed_conductance
+from ..physics.mtj import UM2, MTJParams, conductances_for_range, mixed_conductance
 from .base import Device, DeviceState, Pulses, register_device
 from .variation import draw_spread
 
@@ -357,6 +358,52 @@ class DWSynapse(Device):
         return amplitude**2 / c.track.series_resistance_ohm * t_eff
 
 
+# ------------------------------------------------------------------------------------ conductance map and energy
+def mtj_conductances_for_range(track: DWTrack, g_range_s: tuple[float, float]) -> tuple[float, float]:
+    """(G_P, G_AP) [S] of the read junction such that the wall at the first / last notch of ``track`` reads
+    ``g_range_s`` = (G_lo, G_hi), with G = f G_P + (1 - f) G_AP and f the parallel area fraction (paper 003:
+    the P and AP parts of the free layer are two resistors in parallel; used when only the G range is known)."""
+    xs = track.notch_positions_m
+    if len(xs) < 2:
+        raise ConfigError(f"track {track.name!r} needs at least two notches to map a conductance range")
+    f0, f1 = float(track.area_fraction(xs[0])), float(track.area_fraction(xs[-1]))
+    return conductances_for_range(f0, f1, g_range_s[0], g_range_s[1])
+
+
+def position_conductance(track: DWTrack, q_m, g_p_s, g_ap_s, g_dw_s: float = 0.0) -> torch.Tensor:
+    """Conductance [S] of a DW-MTJ with the wall at ``q_m`` [m] (array-like): G = f G_P + (1 - f) G_AP + G_DW,
+    f = ``track.area_fraction(q)`` (paper 001 eq. 6 with f = q / L on a straight track); float64 tensor."""
+    q = q_m.cpu().numpy() if isinstance(q_m, torch.Tensor) else q_m
+    return mixed_conductance(torch.as_tensor(track.area_fraction(q)), g_p_s, g_ap_s, g_dw_s)
+
+
+def supply_energy(supply_v: float, current_a: float, width_s: float) -> float:
+    """Supply-side energy V_DD I t [J] of one programming pulse of ``current_a`` [A] and ``width_s`` [s] from a
+    ``supply_v`` [V] rail (paper 001's accounting: 600 mV x 80 uA x 1 ns = 48 fJ); `DWSynapse.programming_energy`
+    is the Joule part I^2 R_write t."""
+    return supply_v * current_a * width_s
+
+
+def depinning_voltage(dev: DWSynapse, notch: int, sign: float = 1.0, *, width_s: float = 50e-9,
+                      v_max: float = 30.0, device=None) -> float:
+    """Smallest |V| [V] (resolution ~0.1 %) whose pulse of ``width_s`` [s] moves the wall of ``dev`` out of notch
+    ``notch`` (all-notch index) toward ``sign`` at 0 K, with the device's bias fields; nan if none up to
+    ``v_max`` [V]. Three rounds of a 21-point grid, each refining the bracket of the first moving voltage."""
+    xs = dev.config.track.notch_positions_m
+    cold = type(dev)(replace(dev.config, temperature_k=0.0, q0_m=xs[notch]))
+    lo, hi = 0.0, v_max
+    for _ in range(3):
+        v = torch.linspace(lo, hi, 21, dtype=torch.float64)
+        st = cold.init_state((21,), device=device)
+        st, _ = cold.apply(st, Pulses(sign * v, width_s=width_s, kind="voltage"))
+        moved = (((st["q"] - xs[notch]) * sign) > 0.5 * dev.config.track.notch_width_m).cpu().numpy()
+        if not moved.any():
+            return float("nan")
+        k = int(np.argmax(moved))
+        lo, hi = float(v[max(k - 1, 0)]), float(v[k])
+    return hi
+
+
 @register_device("dw-notched")
 class DWNotched(DWSynapse):
     """Notched DW-MTJ synapse (paper 003: 32 notches; STT defaults, SOT via ``DWSynapseConfig.preset("liu2021-sot")``)."""
@@ -409,4 +456,5 @@ class DWStraight(DWSynapse):
 
 
 __all__ = ["DWContinuous", "DWContinuousConfig", "DWNotched", "DWNotchedConfig", "DWStraight", "DWStraightConfig",
-           "DWSynapse", "DWSynapseConfig", "DWTrapezoid", "DWTrapezoidConfig"]
+           "DWSynapse", "DWSynapseConfig", "DWTrapezoid", "DWTrapezoidConfig", "depinning_voltage",
+           "mtj_conductances_for_range", "position_conductance", "supply_energy"]

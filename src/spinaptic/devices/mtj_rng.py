@@ -166,6 +166,17 @@ def bias_for_probability(p_one: torch.Tensor | float, cfg: SMTJConfig | None = N
     return torch.where(p == 0, -math.inf, torch.where(p == 1, math.inf, v))
 
 
+def i_c0_for_bias_span(cfg: SMTJConfig, span_v: float = 1.0, p_lo: float = 0.05, p_hi: float = 0.95) -> float:
+    """Critical current I_c0 [A] at which the ``p_lo`` -> ``p_hi`` bias span of `probability_of_one` is ``span_v``
+    [V], all else as ``cfg``: the span is proportional to I_c0 while both barriers stay positive (at h = 0 it is
+    2 ln(19) I_c0 / (Delta (G_P + G_AP)) for 5 -> 95 %), so I_c0 = cfg.i_c0_a x span_v / span(cfg)."""
+    check_positive("span_v", span_v, unit="V")
+    check_range("p_lo", p_lo, 0.0, 1.0, lo_open=True, hi_open=True)
+    check_range("p_hi", p_hi, p_lo, 1.0, lo_open=True, hi_open=True)
+    v_lo, v_hi = (float(v) for v in bias_for_probability(torch.tensor([p_lo, p_hi], dtype=torch.float64), cfg))
+    return cfg.i_c0_a * span_v / (v_hi - v_lo)
+
+
 def mean_current(bias_v: torch.Tensor | float, cfg: SMTJConfig | None = None) -> torch.Tensor:
     """Time-averaged current [A] at bias ``bias_v`` [V]: V (p_P G_P + (1 - p_P) G_AP)."""
     cfg = cfg or SMTJConfig()
@@ -261,6 +272,16 @@ def resistor_energy_per_bit(
     """V^2 / R x t_bit [J]: paper 004's energy estimate (1 V, 500 kOhm, tau ~10 ns -> 20 fJ)."""
     check_positive("resistance_ohm", resistance_ohm, unit="Ohm")
     return _v(voltage_v) ** 2 / resistance_ohm * _v(bit_time_s)
+
+
+def bit_time_for_energy(energy_j: float, voltage_v: float, resistance_ohm: float) -> float:
+    """Bit time [s] at which `resistor_energy_per_bit` equals ``energy_j`` [J]: t = E R / V^2 (paper 004: a CMOS
+    LFSR's ~10 fJ at 1 V and 500 kOhm is matched at 5 ns)."""
+    check_positive("energy_j", energy_j, unit="J")
+    check_positive("resistance_ohm", resistance_ohm, unit="Ohm")
+    if voltage_v == 0:
+        raise ConfigError("voltage_v must be non-zero: no energy is dissipated at 0 V")
+    return energy_j * resistance_ohm / voltage_v**2
 
 
 def bit_time_for_correlation(

@@ -95,6 +95,11 @@ class Nanomagnet(Device):
         out["s"] = s_new
         return out, energy
 
+    def pulse_energy(self, current_a: float, width_s: float) -> float:
+        """Programming energy [J] of one pulse of ``current_a`` [A] and ``width_s`` [s] in the write channel,
+        I^2 R_channel t (the accounting of `apply`)."""
+        return current_a**2 * self.config.channel_resistance_ohm * width_s
+
     def nominal_pulses(self, direction) -> Pulses:
         d = torch.as_tensor(direction)
         """The paper's Fig. 2d SET pulse magnitude, 6.97 mA for 20 us (P = 0.15 with the default magnet)."""

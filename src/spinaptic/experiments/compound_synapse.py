@@ -11,6 +11,8 @@ from ..devices.compound_synapse import (
     PAPER_MTJ,
     CompoundSynapse,
     CompoundSynapseConfig,
+    ahe_resistance,
+    compound_conductance,
     compound_levels,
     compound_resistances_eq1,
     identical_pulse_level_map,
@@ -27,7 +29,7 @@ from ..physics.neel_brown import (
     FIG2_SET_A,
     FIG2_SET_PROBABILITY,
     NeelBrownParams,
-    calibrate_ic0_to_probability,
+    calibrated_magnet,
     current_for_probability,
     switching_probability_of,
 )
@@ -119,8 +121,7 @@ class CompoundSynapseExperimentConfig:
 def fig2_magnet(set_probability: float = FIG2_SET_PROBABILITY) -> NeelBrownParams:
     """The single nanomagnet of Fig. 2: `FIG2_MAGNET` with I_c0 re-fitted for ``set_probability`` at 6.97 mA."""
     m = FIG2_MAGNET
-    ic0 = calibrate_ic0_to_probability(FIG2_SET_A, set_probability, 20e-6, m.delta0, m.tau0_s, m.exponent)
-    return NeelBrownParams(delta0=m.delta0, tau0_s=m.tau0_s, i_c0_a=ic0, exponent=m.exponent)
+    return calibrated_magnet(FIG2_SET_A, set_probability, 20e-6, m.delta0, m.tau0_s, m.exponent)
 
 
 def _mean_and_runs(dev, scheme, n, gen, start_set=False):
@@ -168,7 +169,9 @@ def run(cfg: CompoundSynapseExperimentConfig, ctx: RunContext) -> Result:
                                   generator=g)
     emu_p = tr_p.sum(1).to(torch.float64)
     emu_d = tr_d.sum(1).to(torch.float64)
-    exp_p = cfg.emulation_repeats * (1 - (1 - p_set) ** torch.arange(cfg.emulation_pulses + 1, dtype=torch.float64))
+    train = torch.full((cfg.emulation_pulses,), cfg.emulation_current_a, dtype=torch.float64)
+    exp_p = cfg.emulation_repeats * torch.cat([torch.zeros(1, dtype=torch.float64),
+                                               single.expected_switched(train, 20e-6)])
     metrics.update(fig2d_p_per_pulse=p_set, fig2d_reset_p_per_pulse=p_reset, fig2_magnet_i_c0_a=m2.i_c0_a,
                    fig2d_potentiation=emu_p.tolist(), fig2d_depression=emu_d.tolist())
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
@@ -227,14 +230,15 @@ def run(cfg: CompoundSynapseExperimentConfig, ctx: RunContext) -> Result:
             col = f"C{ci}" if not name.startswith("D") else "C3"
             xs = torch.arange(traj.shape[0])
             for sidx in range(min(cfg.n_sweeps, traj.shape[1])):
-                ax.plot(xs, step * (traj[:, sidx] - q / 2), color=col, alpha=0.35, lw=0.8, drawstyle="steps-post")
-            ax.plot(xs, step * (traj.mean(1) - q / 2), color=col, lw=2, label=f"{name} (mean)")
+                ax.plot(xs, ahe_resistance(traj[:, sidx], q, step), color=col, alpha=0.35, lw=0.8,
+                        drawstyle="steps-post")
+            ax.plot(xs, ahe_resistance(traj.mean(1), q, step), color=col, lw=2, label=f"{name} (mean)")
         ax.set_title(title, fontsize=9)
         ax.set_xlabel("pulse number")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
     axes[0].set_ylabel(f"anomalous Hall resistance (Ohm, {step * 1e3:.0f} mOhm / magnet)")
-    sec = axes[1].secondary_yaxis("right", functions=(lambda r: r / step + q / 2, lambda k: step * (k - q / 2)))
+    sec = axes[1].secondary_yaxis("right", functions=(lambda r: r / step + q / 2, lambda k: ahe_resistance(k, q, step)))
     sec.set_ylabel("# magnets switched")
     ctx.save_figure(fig, "fig3_pulse_schemes_ahe")
 
@@ -254,9 +258,8 @@ def run(cfg: CompoundSynapseExperimentConfig, ctx: RunContext) -> Result:
                    nonlinear_mean_trajectory=mean_traj.tolist())
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     ax = axes[0]
-    gmtj = lambda k: k * mtj.g_p + (q - k) * mtj.g_ap  # noqa: E731
     for name, traj in {**curves_i, **curves_ii}.items():
-        ax.plot(torch.arange(traj.shape[0]), gmtj(traj.mean(1)) * 1e3, label=name)
+        ax.plot(torch.arange(traj.shape[0]), compound_conductance(mtj, q, traj.mean(1)) * 1e3, label=name)
     ax.set_xlabel("pulse number")
     ax.set_ylabel("synapse conductance (mS), Q parallel MTJs")
     ax.set_title("MTJ read-out (eq. 1): mean P / D curves", fontsize=9)

@@ -10,75 +10,13 @@ import torch
 
 from ..config import ConfigError, check_int, check_nonnegative, check_positive, check_range
 from ..devices.base import Pulses
-from ..devices.dw_synapse import DWContinuous
+from ..devices.dw_synapse import DWContinuous, supply_energy
 from ..devices.lookup_table import ramp_polarity, ramp_table_i_figures
 from ..physics import domain_wall as dw
-from ..physics.dw_tracks import liu2021_current_scale
+from ..physics.dw_tracks import nearest_notch
+from ._dw_dynamics_targets import PAPER_C2C_PERCENT, TABLE_I_QUOTE, DWDynamicsTargets, notes_text
 from .base import Result, RunContext, experiment
 from .comparison import Comparison, check_row, paper_row, reference_row
-
-PAPER_C2C_PERCENT = {"stt": 0.77, "sot": 3.23}
-"""Paper 003 Table I (300 K): cycle-to-cycle variation [%] of the STT and SOT devices."""
-TABLE_I_QUOTE = {"stt": "Domain wall STT +0.07/-0.15 0.77%", "sot": "Domain wall SOT +0.80/-0.81 3.23%"}
-
-
-@dataclass(frozen=True)
-class DWDynamicsTargets:
-    """Pass criteria, fixed before the run.
-
-    Attributes:
-    v_integrator_rel_tol: Fig. 9a velocity, time integration vs the analytic 1D steady state (check): 2 %, the
-        Heun error at 0.25 ps plus the transient left in the 1-2 ns fit window.
-    low_j_slope_rel_tol: v/J at j_min vs the analytic linear-regime slope (check): 5 %, the bend toward v_sat at
-        j_min = 2e10 A/m^2 is < 1 %.
-    v_sat_fraction_min: v at j_max over the DMI-limited v_sat (reference): the analytic 1D steady state at 2e13
-        A/m^2 is 99.9 % of v_sat; 0.98 leaves the 2 % integrator tolerance.
-    fig9c_max_dev: Fig. 9c "directly proportional" over the paper's 0-80 uA: every point within 5 % of one line
-        through 0 (5 % of the 320 nm scale is 16 nm, about the marker size of the paper's plot).
-    i_full_rel_tol: "~80 uA" full-sweep current: +-10 % (the paper rounds to 80; its 48 fJ = 600 mV x 80 uA x 1 ns).
-    drift_smooth_rel_tol: Fig. 2a "approximately 200 nm" drift of the smooth track: +-25 % (one significant figure).
-    drift_notched_max_nm: notched track "nonvolatile": < 2 nm in 50 ns at 0 K (well below the 30 nm pitch).
-    sot_hold_min: SOT notches "suppress the effect of thermal fluctuations": >= 95 % of the walls in their
-        notch after 50 ns at 300 K (64 walls: at most 3 losses).
-    rms_n_sigma: smooth SOT track, Monte-Carlo rms drift vs sqrt(2 D t) (check): within this many standard errors
-        (relative standard error 1/sqrt(2 N)).
-    single_notch_min: "To shift the DW-MTJ by one weight level" at 0 K: >= 95 % single-notch steps (62 steps).
-    c2c_factor: Table I cycle-to-cycle, ours within this factor either way: our definition applied to the paper's
-        own MuMax3 tables gives 0.73-0.78 x Table I (the extraction alone is uncertain by ~30 %), plus ~5 % spread
-        between seeds of 30 ramps.
-    sot_over_stt_min: "significantly more pronounced in the SOT devices": SOT c2c at least twice STT's (Table I 4.2).
-    dx_r2_min: Fig. 2e "varies linearly with pulse duration": R^2 >= 0.95 of a line through the relaxed Delta-x
-        (residual rms <= 22 % of the spread of Delta-x).
-    dx_asym_max: Fig. 2e "symmetric for the two update polarities": slopes within 10 %.
-    u_slope_rel_tol: STT Delta-x at the end of the pulse vs u t of paper 003 eq. 1 (check): 5 %.
-    """
-
-    v_integrator_rel_tol: float = 0.02
-    low_j_slope_rel_tol: float = 0.05
-    v_sat_fraction_min: float = 0.98
-    fig9c_max_dev: float = 0.05
-    i_full_rel_tol: float = 0.10
-    drift_smooth_rel_tol: float = 0.25
-    drift_notched_max_nm: float = 2.0
-    sot_hold_min: float = 0.95
-    rms_n_sigma: float = 3.0
-    single_notch_min: float = 0.95
-    c2c_factor: float = 1.35
-    sot_over_stt_min: float = 2.0
-    dx_r2_min: float = 0.95
-    dx_asym_max: float = 0.10
-    u_slope_rel_tol: float = 0.05
-
-    def __post_init__(self) -> None:
-        for name in ("v_integrator_rel_tol", "low_j_slope_rel_tol", "fig9c_max_dev", "i_full_rel_tol",
-                     "drift_smooth_rel_tol", "dx_asym_max", "u_slope_rel_tol"):
-            check_range(name, getattr(self, name), 0.0, 1.0, lo_open=True)
-        for name in ("v_sat_fraction_min", "sot_hold_min", "single_notch_min", "dx_r2_min"):
-            check_range(name, getattr(self, name), 0.0, 1.0)
-        check_range("drift_notched_max_nm", self.drift_notched_max_nm, 0.0, 30.0, unit="nm", lo_open=True)
-        check_range("rms_n_sigma", self.rms_n_sigma, 0.0, 10.0, lo_open=True)
-        check_range("c2c_factor", self.c2c_factor, 1.0, 10.0)
-        check_range("sot_over_stt_min", self.sot_over_stt_min, 0.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -201,7 +139,7 @@ def _paper001(cfg: DWDynamicsConfig, ctx: RunContext) -> dict:
     full = (st["q"] >= track.length_m - 1e-12).cpu()
     out["i_full"] = float(grid[full].min()) if bool(full.any()) else float("nan")
     out["e_joule_full"] = dev.programming_energy(out["i_full"], 1e-9)
-    out["e_supply_full"] = cfg.supply_v * out["i_full"] * 1e-9
+    out["e_supply_full"] = supply_energy(cfg.supply_v, out["i_full"], 1e-9)
     out["r_write"] = track.write_resistance_ohm
     # eq. 6: conductance vs position
     st = dev.init_state((33,), device=ctx.device)
@@ -215,9 +153,8 @@ def _paper001(cfg: DWDynamicsConfig, ctx: RunContext) -> dict:
 
 def paper_pulse(track: dw.DWTrack) -> dw.DrivePulse:
     """Paper 003's pulse of a Liu track (STT 1 ns x 50 uA, SOT 0.5 ns x 27 uA) times the shared calibrated current
-    scale of `physics.dw_tracks.liu2021_current_scale` (the same drive as the dw-lookup-tables experiment)."""
-    p = dw.nominal_pulse(track)
-    return dw.DrivePulse(p.amplitude_a * liu2021_current_scale(track), p.width_s, p.relax_s, p.rise_s, p.fall_s)
+    scale (`physics.domain_wall.calibrated_pulse`: the same drive as the dw-lookup-tables experiment)."""
+    return dw.calibrated_pulse(track)
 
 
 def _ramps(cfg: DWDynamicsConfig, ctx: RunContext) -> dict:
@@ -237,8 +174,7 @@ def _ramps(cfg: DWDynamicsConfig, ctx: RunContext) -> dict:
 def _ramp_stats(pos: np.ndarray, track: dw.DWTrack, n_traj: int, generator: torch.Generator) -> dict:
     """Single-notch step fractions and the Table I figures of the ramps (the one definition of
     `devices.lookup_table.ramp_table_i_figures`, on the parallel area fraction, which is linear in G)."""
-    notches = np.asarray(track.notch_positions_m)
-    idx = np.abs(pos[..., None] - notches).argmin(-1)
+    idx = nearest_notch(track, pos)
     steps = np.diff(idx, axis=0)
     dx = np.diff(pos, axis=0)
     up, down = slice(0, 31), slice(31, 62)
@@ -272,8 +208,7 @@ def _drift(cfg: DWDynamicsConfig, ctx: RunContext) -> dict:
     start = notches[torch.arange(n) % len(notches)]
     q, _ = dw.simulate(sot, start.clone(), None, 0.0, cfg.drift_time_s, temperature_k=300.0,
                        generator=ctx.make_generator("hold-sot"))
-    out["sot_hold_fraction"] = float(((q[:, None] - notches).abs().argmin(-1) == torch.arange(n) % len(notches))
-                                     .double().mean())
+    out["sot_hold_fraction"] = float((nearest_notch(sot, q) == torch.arange(n) % len(notches)).double().mean())
     q, _ = dw.simulate(sot.with_(notch_positions_m=()), torch.full((n,), sot.length_m / 2, dtype=torch.float64), None,
                        0.0, cfg.drift_time_s, temperature_k=300.0, generator=ctx.make_generator("smooth-sot"))
     out["sot_smooth_rms_nm"] = float((q - sot.length_m / 2).pow(2).mean().sqrt() * 1e9)
@@ -516,7 +451,7 @@ def run(cfg: DWDynamicsConfig, ctx: RunContext) -> Result:
                            drift["sot_hold_fraction"] >= tg.sot_hold_min, source="paper 003 text (notch spacing)",
                            quote="notches with a 5 nm radius-spaced 50 nm apart are necessary to suppress the effect "
                                  "of thermal fluctuations", target=f">= {tg.sot_hold_min:.0%}"))
-    rms_exp = math.sqrt(2 * dw.diffusion_constant(tr_sot, 300) * cfg.drift_time_s) * 1e9
+    rms_exp = dw.diffusion_rms(tr_sot, 300, cfg.drift_time_s) * 1e9
     se = rms_exp / math.sqrt(2 * cfg.n_drift_tracks)
     comps.append(check_row(f"smooth SOT track, 300 K: rms thermal drift in {t_ns:g} ns vs sqrt(2 D t)",
                            round(rms_exp, 1), round(drift["sot_smooth_rms_nm"], 1),
@@ -598,21 +533,5 @@ def run(cfg: DWDynamicsConfig, ctx: RunContext) -> Result:
         (sp, _, _), (sm, _, _) = fits[kind]
         metrics[f"{kind}_dx_slope_plus_m_per_s"] = sp
         metrics[f"{kind}_dx_slope_minus_m_per_s"] = sm
-    notes = (
-        "All numbers come from the 1D collective-coordinate model (`physics.domain_wall`) with the papers' "
-        "parameters (paper 001 Table I; paper 003's CoFeB/Ta set). Paper 001 quotes J over the Pt + CoFe stack "
-        "(20 nm x 3.6 nm), which turns the ~1.1e12 A/m^2 needed for 320 nm in 1 ns into ~80 uA; its 48 fJ is the "
-        "supply accounting 600 mV x 80 uA x 1 ns, the Joule energy dissipated in the write path is lower. Fig. 9a "
-        "of the paper is for a 160 nm wide strip: the 1D velocity does not depend on the width. "
-        "Paper 003: notch depth and range are not given; the tracks carry the one calibration shared with "
-        "dw-lookup-tables (`physics.dw_tracks`: notch depth, range and a current multiplier, STT x1, SOT x1.25 of "
-        "the printed 27 uA, fitted to the genuine MuMax3 300 K tables), and the ramps use the same pulses and random "
-        "streams as that experiment. Cycle-to-cycle variation and nonlinearity have one definition "
-        "(`devices.lookup_table.cycle_to_cycle` / `nonlinearity`): the ramps are binned into a lookup table and "
-        "sigma(Delta-G | G) / (G_max - G_min) is averaged over G. Delta x vs duration is measured after relaxation, averaged over "
-        f"notches and {cfg.dx_repeats} thermal replicas at {cfg.dx_temperature_k:g} K (at 0 K it is a staircase "
-        "of whole notch pitches); the figure also shows Delta x at the end of the pulse, before relaxation, "
-        "which for STT on a notch-free track is u t (paper 003 eq. 1). The SOT wall has inertia (it runs ~Delta phi / alpha after the pulse, "
-        "tau_phi = 1.3 ns), hence the 8 ns relaxation after each SOT pulse."
-    )
+    notes = notes_text(cfg.dx_repeats, cfg.dx_temperature_k)
     return Result(metrics=metrics, comparisons=comps, notes=notes, tables={"paper-003 ramps": rows})

@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..config import ConfigError, check_int, check_nonnegative, check_positive, check_range
+from ..config import ConfigError, check_int, check_nonnegative, check_positive
 from ..data import search_roots
+from ..devices.dw_synapse import mtj_conductances_for_range, position_conductance
 from ..devices.lookup_table import (
     LookupTable,
     LookupTableError,
@@ -26,46 +27,27 @@ from ..devices.lookup_table import (
     table_statistics,
 )
 from ..physics import domain_wall as dw
-from ..physics.dw_tracks import LIU_CURRENT_SCALE, LIU_SOT_NOTCH, LIU_STT_NOTCH
-from ..physics.mtj import mixed_conductance
+from ..physics.constants import thermal_energy
+from ..physics.dw_tracks import (
+    LIU_CURRENT_SCALE,
+    LIU_SOT_NOTCH,
+    LIU_STT_NOTCH,
+    drive_cross_section_m2,
+    liu2021_current_scale,
+)
+from ..physics.mtj import tmr_from_conductances
+from ._dw_lookup_tables_targets import (
+    GENUINE_SOURCE,
+    PAPER_TABLE_I,
+    TABLE_I_QUOTE,
+    DWLookupTablesTargets,
+    notes_text,
+)
 from .base import Result, RunContext, experiment
 from .comparison import Comparison, calibrated_row, paper_row, reference_row
 from .lookup_table_plots import plot_heatmap
 
-PAPER_TABLE_I = {"stt": {"nl_plus": 0.07, "nl_minus": -0.15, "c2c_percent": 0.77},
-                 "sot": {"nl_plus": 0.80, "nl_minus": -0.81, "c2c_percent": 3.23}}
-"""Paper 003 Table I (300 K): nonlinearity (+/- updates, NeuroSim label via Sun & Yu 2019) and cycle-to-cycle
-variation."""
-
 KINDS = ("stt", "sot")
-TABLE_I_QUOTE = {"stt": "Domain wall STT +0.07/-0.15 0.77%", "sot": "Domain wall SOT +0.80/-0.81 3.23%"}
-GENUINE_SOURCE = "paper 003's MuMax3 lookup tables (CrossSim data release, BSD-3; `dwmtj-lookup-tables/`)"
-
-
-@dataclass(frozen=True)
-class DWLookupTablesTargets:
-    """Pass criteria, fixed before the run.
-
-    Attributes:
-    nl_abs_tol: Table I nonlinearity, |ours - paper| <= 0.25: our NeuroSim extraction applied to the paper's own
-        MuMax3 tables differs from Table I by up to 0.23 (SOT +), the uncertainty of the definition itself.
-    c2c_factor: Table I cycle-to-cycle, ours within this factor either way: the same extraction gives 0.73-0.78 x
-        Table I on the paper's own tables (~30 %), plus ~5 % spread between seeds of 30 ramps.
-    spread_factor: step spread (sigma of Delta-G) of the 1D model vs the MuMax3 tables, within this factor either
-        way (issue 9: 1.3; the 30-ramp seed spread of our sigma is ~10 %).
-    sot_over_stt_min: "significantly more pronounced in the SOT devices": SOT c2c at least twice STT's (Table I 4.2).
-    """
-
-    nl_abs_tol: float = 0.25
-    c2c_factor: float = 1.35
-    spread_factor: float = 1.3
-    sot_over_stt_min: float = 2.0
-
-    def __post_init__(self) -> None:
-        check_range("nl_abs_tol", self.nl_abs_tol, 0.0, 10.0, lo_open=True)
-        check_range("c2c_factor", self.c2c_factor, 1.0, 10.0)
-        check_range("spread_factor", self.spread_factor, 1.0, 10.0)
-        check_range("sot_over_stt_min", self.sot_over_stt_min, 0.0, 100.0)
 
 
 @dataclass(frozen=True)
@@ -200,7 +182,7 @@ def preset_params(kind: str) -> DWParams:
     """The shared paper-003 calibration of the track presets (`physics.dw_tracks`: notch and current scale): the
     defaults and the grid search's starting point."""
     t = dw.liu2021_stt_track() if kind == "stt" else dw.liu2021_sot_track()
-    return DWParams(t.notch_depth_j, t.notch_width_m, LIU_CURRENT_SCALE[t.name])
+    return DWParams(t.notch_depth_j, t.notch_width_m, liu2021_current_scale(t))
 
 
 def make_track(kind: str, p: DWParams) -> dw.DWTrack:
@@ -209,30 +191,18 @@ def make_track(kind: str, p: DWParams) -> dw.DWTrack:
     return base(notch_depth_j=p.notch_depth_j, notch_width_m=p.notch_width_m)
 
 
-def conductance_map(track: dw.DWTrack, g_range: tuple[float, float]) -> tuple[float, float]:
-    """(G_P, G_AP) [S] such that the wall at the first / last notch reads ``g_range`` with
-    G = f G_P + (1 - f) G_AP, f = parallel area fraction of the free layer (paper 003: two resistors in parallel)."""
-    x = track.notch_positions_m
-    f0, f1 = float(track.area_fraction(x[0])), float(track.area_fraction(x[-1]))
-    span = (g_range[1] - g_range[0]) / (f1 - f0)
-    g_ap = g_range[0] - f0 * span
-    return g_ap + span, g_ap
-
-
 def simulate_ramps(kind: str, p: DWParams, temperature_k: float, n_ramps: int, n_pulses: int,
                    g_range: tuple[float, float], generator: torch.Generator) -> np.ndarray:
     """Conductance [S] of ``n_ramps`` independent walls after each pulse of an up/down ramp, (n_ramps, 2 n_pulses + 1).
 
     The paper's pulse train (STT 1 ns x 50 uA, SOT 0.5 ns x 27 uA, times ``current_scale``, 4 ns relaxation),
-    starting at the first notch; positions are converted by `conductance_map`."""
+    starting at the first notch; positions are converted to G with the junction that reads ``g_range`` [S] at the
+    first / last notch (`devices.dw_synapse.mtj_conductances_for_range`)."""
     track = make_track(kind, p)
-    pulse = dw.nominal_pulse(track)
-    pulse = dw.DrivePulse(pulse.amplitude_a * p.current_scale, pulse.width_s, pulse.relax_s, pulse.rise_s, pulse.fall_s)
-    q = dw.ramp(track, 2 * n_pulses, "updown", pulse, n_tracks=n_ramps, temperature_k=temperature_k,
-                generator=generator)
-    g_p, g_ap = conductance_map(track, g_range)
-    f = torch.as_tensor(track.area_fraction(q.T.cpu().numpy()))
-    return mixed_conductance(f, g_p, g_ap).numpy()
+    q = dw.ramp(track, 2 * n_pulses, "updown", dw.calibrated_pulse(track, p.current_scale), n_tracks=n_ramps,
+                temperature_k=temperature_k, generator=generator)
+    g_p, g_ap = mtj_conductances_for_range(track, g_range)
+    return position_conductance(track, q.T, g_p, g_ap).numpy()
 
 
 def build_table(g: np.ndarray, n_pulses: int, name: str) -> LookupTable:
@@ -326,7 +296,7 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
         gen_fig[f"{kind}-{t:g}"] = f
         fig_rows.append(_row("MuMax3 (genuine)", kind, t, tab, f))
         if t == 300.0 and tab.n_instances > 1:
-            rp, tmr = 1.0 / tab.g_max, tab.g_max / tab.g_min - 1.0
+            rp, tmr = 1.0 / tab.g_max, tmr_from_conductances(tab.g_max, tab.g_min)
             metrics[f"genuine_{kind}_implied_rp_rel_sigma"] = float(rp.std(ddof=1) / rp.mean())
             metrics[f"genuine_{kind}_implied_tmr_rel_sigma"] = float(tmr.std(ddof=1) / tmr.mean())
 
@@ -353,15 +323,15 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
     for kind in KINDS:
         p = params[kind]
         track = make_track(kind, p)
-        g_p, g_ap = conductance_map(track, g_ranges[kind])
+        g_p, g_ap = mtj_conductances_for_range(track, g_ranges[kind])
         metrics[f"{kind}_notch_depth_J"] = p.notch_depth_j
-        metrics[f"{kind}_notch_depth_kBT300"] = p.notch_depth_j / (1.380649e-23 * 300.0)
+        metrics[f"{kind}_notch_depth_kBT300"] = p.notch_depth_j / thermal_energy(300.0)
         metrics[f"{kind}_notch_width_nm"] = p.notch_width_m * 1e9
         metrics[f"{kind}_current_scale"] = p.current_scale
-        metrics[f"{kind}_pulse_current_uA"] = dw.nominal_pulse(track).amplitude_a * p.current_scale * 1e6
-        metrics[f"{kind}_effective_cross_section_nm2"] = _cross_section_nm2(track) / p.current_scale
+        metrics[f"{kind}_pulse_current_uA"] = dw.calibrated_pulse(track, p.current_scale).amplitude_a * 1e6
+        metrics[f"{kind}_effective_cross_section_nm2"] = drive_cross_section_m2(track) * 1e18 / p.current_scale
         metrics[f"{kind}_mtj_r_p_ohm"] = 1.0 / g_p
-        metrics[f"{kind}_mtj_tmr"] = g_p / g_ap - 1.0
+        metrics[f"{kind}_mtj_tmr"] = tmr_from_conductances(g_p, g_ap)
 
     # (3) our tables ----------------------------------------------------------------------------------
     ours: dict[tuple[str, float], LookupTable] = {}
@@ -494,43 +464,10 @@ def run(cfg: DWLookupTablesConfig, ctx: RunContext) -> Result:
         if len(temps) > 1:
             _fig_temperature(ctx, plt, our_fig, gen_fig, temps)
 
-    fitted = ", ".join(f"{k.upper()}: notch depth {params[k].notch_depth_j:.3g} J "
-                       f"({metrics[f'{k}_notch_depth_kBT300']:.1f} k_BT at 300 K), notch range {params[k].notch_width_m * 1e9:.3g} nm, "
-                       f"current x{params[k].current_scale:.3g} ({metrics[f'{k}_pulse_current_uA']:.1f} uA, i.e. effective "
-                       f"cross-section {metrics[f'{k}_effective_cross_section_nm2']:.0f} nm^2)" for k in KINDS)
-    notes += [
-        "**Definitions.** Nonlinearity: the mean conductance response of 4000 Monte-Carlo devices sampled from the table, "
-        "from G_min (potentiation) or G_max (depression), over round((G_max-G_min)/|mean step|) pulses, normalised to its "
-        "end points and fitted with NeuroSim's G(P) = B(1 - exp(-P/A)) + G_min (depression in the same frame); the fitted A "
-        "is turned into NeuroSim's nonlinearity label (10.1015 x the largest deviation from a straight line, which "
-        "reproduces NeuroSim's label-to-A table; Sun & Yu 2019 = paper 003's Ref. 12). Cycle-to-cycle: standard deviation "
-        "of the per-pulse Delta-G at fixed G over G_max - G_min, averaged over bins, directions and instances.",
-        "**Genuine tables vs Table I.** Applied to the published MuMax3 tables, these definitions give the nonlinearity "
-        "of Table I within ~0.05 (STT) and ~0.25 (SOT), but cycle-to-cycle values ~0.75 x the paper's: the paper computed "
-        "them from its raw 930 ramp points (not published), which the smoothed tables do not fully retain.",
-        f"**Fitted 1D-model parameters** ({'grid search in this run' if cfg.calibrate and len(fit_to) == 2 else 'the shared paper-003 calibration of `physics.dw_tracks` = an earlier grid search of the paper preset'}; "
-        f"targets: the genuine 300 K instance-0 mean step and step spread over the range, both directions): {fitted}. "
-        "Paper 003 gives the notch geometry (semicircles, r = 5 nm) but not its pinning energy; the current "
-        "cross-section multiplier absorbs the 1D model's drive efficiency. The MTJ R_P / TMR (not given in the paper) "
-        "are set so that the first and last notch read the genuine G range; 0 K and 400 K tables are predictions.",
-        "**Temperature.** The MuMax3 tables step further per pulse at 0 K (about 1.8 notch pitches for STT, 2.1 for SOT, "
-        "deterministically) than at 300 K (1.1 and 1.4): thermal noise *shortens* their mean step. The 1D model, calibrated "
-        "at 300 K, steps exactly one notch per pulse at 0 K (the design intent of paper 003: 'to shift the DW-MTJ by one "
-        "weight level') and a little more at 300-400 K. Its SOT steps are bimodal (pinned, or several notches at once: the "
-        "wall runs near the DMI saturation velocity and keeps moving after the pulse), so with the mean step matched its "
-        "step spread is ~1.6 x MuMax3's (cycle-to-cycle ~4 % against MuMax3's 2.5 % and the paper's 3.23 %).",
-        "**Device-to-device.** Our 300 K tables carry "
-        f"{cfg.n_instances} instances with R_P and TMR drawn with sigma {cfg.rp_sigma:.1%} / {cfg.tmr_sigma:.1%} "
-        "(G = f G_P + (1-f) G_AP kept at the same wall position f); instance 0 is nominal.",
-    ]
-    if cfg.save_tables:
-        notes.append("Our tables are saved as NPZ in `tables/` (readable by `spinaptic.devices.lookup_table.load_table`).")
+    notes += notes_text(params, metrics, calibrated_here=cfg.calibrate and len(fit_to) == 2,
+                        n_instances=cfg.n_instances, rp_sigma=cfg.rp_sigma, tmr_sigma=cfg.tmr_sigma,
+                        save_tables=cfg.save_tables)
     return Result(metrics=metrics, comparisons=comparisons, tables=tables_out, notes="\n\n".join(notes))
-
-
-def _cross_section_nm2(track: dw.DWTrack) -> float:
-    t = track.hm_thickness_m if track.hm_thickness_m > 0 else track.thickness_m
-    return track.width_m * t * 1e18
 
 
 def _row(source: str, kind: str, t: float, tab: LookupTable, f: dict[str, Any]) -> dict[str, Any]:

@@ -12,81 +12,41 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import torch
 
 from ..config import ConfigError, check_int, check_range
 from ..devices.base import Pulses
-from ..devices.dw_synapse import DWStraight, DWSynapse, DWTrapezoid
-from ..physics.dw_tracks import leonard2022_level_notches
+from ..devices.dw_synapse import DWStraight, DWSynapse, DWTrapezoid, depinning_voltage
+from ..physics.dw_tracks import leonard2022_level_notches, near_notch, notch_level, occupied_notch
+from ._dw_shapes_targets import (
+    PAPER_BIAS_MT,
+    Q_BIAS,
+    Q_FIRST,
+    Q_LEVEL1,
+    Q_MULTI,
+    Q_RESET,
+    Q_SINGLE,
+    Q_STATES,
+    Q_STOCH,
+    Q_STRAIGHT5,
+    Q_STRAIGHT_SD,
+    Q_VC1,
+    Q_VC2,
+    SRC_FIG2,
+    SRC_FIG2CD,
+    SRC_FIG3,
+    STRAIGHT_LEVELS_OHM,
+    STRAIGHT_SIGMA_OHM,
+    TRAPEZOID_LEVELS_OHM,
+    TRAPEZOID_RESET_V,
+    TRAPEZOID_RESET_VAR,
+    TRAPEZOID_SIGMA_OHM,
+    TRAPEZOID_VAR,
+    TRAPEZOID_VC,
+    DWShapesTargets,
+    notes_text,
+)
 from .base import Result, RunContext, experiment
 from .comparison import Comparison, calibrated_row, check_row, paper_row
-
-TRAPEZOID_LEVELS_OHM = (93.3, 76.1, 67.1)
-TRAPEZOID_SIGMA_OHM = (1.1, 0.4, 0.3)
-TRAPEZOID_VC = (3.0, 3.5)
-TRAPEZOID_VAR = (0.025, 0.057)
-TRAPEZOID_RESET_V = 3.7
-TRAPEZOID_RESET_VAR = 0.0135
-STRAIGHT_LEVELS_OHM = (1061.0, 1043.3, 989.0, 929.5, 913.1)
-STRAIGHT_SIGMA_OHM = (1.1, 2.6, 2.1, 0.8, 0.4)
-SRC_FIG2 = "Sec. 'Electrical characterization', Fig. 2b"
-SRC_FIG2CD = "Sec. 'Electrical characterization', Fig. 2c-d"
-SRC_FIG3 = "Sec. 'Electrical characterization', Fig. 3b"
-Q_STATES = "In the write direction there are only three distinct resistance states at 93 Ω , 76 Ω , and 67 Ω"
-Q_LEVEL1 = "The resistance of the first notch is stable at $93.3 \\Omega \\pm 1.1 \\Omega$"
-Q_VC1 = "this switch has $var = 2.5\\%$ over 13 cycles"
-Q_VC2 = "The next switch shows $V_{C,avg} = 3.5 V$ with $var = 5.7\\%$"
-Q_RESET = "requires the maximum voltage $V_{C,avg} = 3.7 V$ with $var = 1.35\\%$, slightly above the"
-Q_SINGLE = "showing only a single state transition from the maximum to minimum resistance"
-Q_FIRST = "In all 13 measured cycles the DW reaches the first notch by 1.5 V"
-Q_BIAS = "alternating between -4 mT for MW writing and -42 mT for single-shot resetting"
-Q_STRAIGHT5 = "Five resistance levels are observed, showing the DW is pinned by all five notches present"
-Q_STRAIGHT_SD = "1061.0 \\pm 1.1\\ \\Omega, 1043.3 \\pm 2.6\\ \\Omega, 989.0 \\pm 2.1\\ \\Omega"
-Q_MULTI = "the DW is more liable to move over multiple notches with a single pulse"
-Q_STOCH = "a straight device has higher stochasticity, but with stable resistance levels"
-PAPER_BIAS_MT = (-4.0, -42.0)
-
-
-@dataclass(frozen=True)
-class DWShapesTargets:
-    """Pass criteria, fixed before the run.
-
-    Attributes:
-        var_factor: our switching-voltage variation (V_max - V_min)/(2 V_avg) must lie within a factor
-            ``var_factor`` of the paper's (2.5 %, 5.7 %, reset 1.35 %): a range statistic of 13 (reset: 3) cycles
-            scatters by ~+-30 % (13) to ~+-60 % (3) between cycle sets, and the step of our ramps (0.02-0.05 V on
-            3-4 V) quantises it by 0.3-0.8 %; a factor 2 is the smallest band those allow.
-        level_noise_factor: the thermal jitter of the wall in a notch (our only level noise) must not exceed
-            ``level_noise_factor`` x the paper's measured sd (the measurement adds read noise on top).
-        single_shot_min: fraction of resets in one pulse from the last notch to the AP end (issue 9: >= 90 %;
-            the paper shows every one of its reset cycles single-shot; 39 resets give a binomial sd of ~5 %).
-        reset_ratio_min: mean reset voltage / mean largest write voltage must exceed this (the paper: 3.7 V
-            "slightly above" 3.5 V, ratio 1.057; 1.0 tests the paper's ordering, the statement the single-shot
-            reset rests on).
-        first_notch_v_max: every write ramp from the AP end must reach the first notch by this voltage [V]
-            (the paper's bound, 1.5 V).
-        e1_le1_min: E1 check, trapezoid: fraction of walls hopping at most one level notch at the matched
-            amplitude (a voltage-addressed track: >= 95 %, binomial sd ~4 % at 32 walls).
-        e1_straight_hops_min: E1 check, straight: mean notches hopped at ``e1_factor`` x the depinning voltage
-            must exceed this (identical notches: one depinning crosses them all, so > 1).
-    """
-
-    var_factor: float = 2.0
-    level_noise_factor: float = 1.0
-    single_shot_min: float = 0.9
-    reset_ratio_min: float = 1.0
-    first_notch_v_max: float = 1.5
-    e1_le1_min: float = 0.95
-    e1_straight_hops_min: float = 1.0
-
-    def __post_init__(self) -> None:
-        check_range("var_factor", self.var_factor, 1.0, 10.0)
-        check_range("level_noise_factor", self.level_noise_factor, 0.0, 10.0, lo_open=True)
-        check_range("single_shot_min", self.single_shot_min, 0.0, 1.0)
-        check_range("reset_ratio_min", self.reset_ratio_min, 0.5, 2.0)
-        check_range("first_notch_v_max", self.first_notch_v_max, 0.0, 10.0, unit="V", lo_open=True)
-        check_range("e1_le1_min", self.e1_le1_min, 0.0, 1.0)
-        check_range("e1_straight_hops_min", self.e1_straight_hops_min, 0.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -195,37 +155,15 @@ def _device(cls, cfg: DWShapesConfig) -> DWSynapse:
                        fall_s=cfg.fall_s, **fields))
 
 
-def _all_index(dev: DWSynapse, q: np.ndarray) -> np.ndarray:
-    """-1 at the AP end (left of half the first notch position), else the nearest notch index (all notches)."""
-    xs = np.asarray(dev.config.track.notch_positions_m)
-    idx = np.abs(q[..., None] - xs).argmin(-1)
-    return np.where(q < 0.5 * xs[0], -1, idx)
-
-
-def _level(dev: DWSynapse, idx: np.ndarray) -> np.ndarray:
-    """Level index from the all-notch index: -1 at the AP end, else the number of level (deep) notches at or
-    before the wall's notch minus one (a wall in a shallow notch counts as still in the level behind it)."""
-    deep = np.asarray(leonard2022_level_notches(dev.config.track))
-    lv = np.searchsorted(deep, np.maximum(idx, 0), side="right") - 1
-    return np.where(idx < 0, -1, lv)
-
-
-def _on_notch(dev: DWSynapse, q: np.ndarray) -> np.ndarray:
-    """True where the wall sits within two notch ranges of a notch centre (not stranded between notches)."""
-    t = dev.config.track
-    xs = np.asarray(t.notch_positions_m)
-    return np.abs(q[..., None] - xs).min(-1) < 2 * t.notch_width_m
-
-
 def _ramp(dev: DWSynapse, st, volts: np.ndarray, sign: float, cfg: DWShapesConfig, gen, stop_at_start=False):
     """Apply sign * V for V in volts; return (state, notch index [n_v, n], resistance [n_v, n], q [n_v, n])."""
     idx, res, qs = [], [], []
     for k, v in enumerate(volts):
         st, _ = dev.apply(st, Pulses(sign * float(v), width_s=cfg.pulse_width_s, kind="voltage"), generator=gen)
-        idx.append(_all_index(dev, st["q"].cpu().numpy()))
+        idx.append(occupied_notch(dev.config.track, st["q"].cpu().numpy()))
         res.append((1.0 / dev.conductance(st)).cpu().numpy())
         qs.append(st["q"].cpu().numpy())
-        if stop_at_start and bool((st["q"] < 0.5 * dev.config.track.notch_positions_m[0]).all()):
+        if stop_at_start and bool((idx[-1] < 0).all()):  # every wall back at the AP end
             n_left = len(volts) - k - 1  # every device reset: the rest of the ramp changes nothing
             idx += [idx[-1]] * n_left
             res += [res[-1]] * n_left
@@ -280,26 +218,7 @@ def _straight(cfg: DWShapesConfig, ctx: RunContext) -> dict:
     st = dev.init_state((cfg.straight_cycles,), generator=gen, device=ctx.device)
     volts = np.arange(cfg.v_step, cfg.straight_v_max + 1e-9, cfg.v_step)
     _, idx, res, qs = _ramp(dev, st, volts, 1.0, cfg, gen)
-    return {"volts": volts, "idx": idx, "r": res, "on_notch": _on_notch(dev, qs)}
-
-
-def depinning_voltage(dev: DWSynapse, notch: int, sign: float = 1.0, *, width_s: float = 50e-9,
-                      v_max: float = 30.0, device=None) -> float:
-    """Smallest |V| [V] (resolution ~0.1 %) whose pulse moves the wall out of notch ``notch`` (all-notch index)
-    toward ``sign`` at 0 K, with the device's bias fields; nan if none up to ``v_max``."""
-    xs = dev.config.track.notch_positions_m
-    cold = type(dev)(replace(dev.config, temperature_k=0.0, q0_m=xs[notch]))
-    lo, hi = 0.0, v_max
-    for _ in range(3):
-        v = torch.linspace(lo, hi, 21, dtype=torch.float64)
-        st = cold.init_state((21,), device=device)
-        st, _ = cold.apply(st, Pulses(sign * v, width_s=width_s, kind="voltage"))
-        moved = (((st["q"] - xs[notch]) * sign) > 0.5 * dev.config.track.notch_width_m).cpu().numpy()
-        if not moved.any():
-            return float("nan")
-        k = int(np.argmax(moved))
-        lo, hi = float(v[max(k - 1, 0)]), float(v[k])
-    return hi
+    return {"volts": volts, "idx": idx, "r": res, "on_notch": near_notch(dev.config.track, qs, 2.0)}
 
 
 def _e1(cfg: DWShapesConfig, ctx: RunContext) -> dict:
@@ -319,7 +238,7 @@ def _e1(cfg: DWShapesConfig, ctx: RunContext) -> dict:
         st = dev.init_state((cfg.e1_tracks,), device=ctx.device)
         st, _ = dev.apply(st, Pulses(v_apply, width_s=cfg.pulse_width_s, kind="voltage"),
                           generator=ctx.make_generator(f"e1-{name}"))
-        hops = _level(dev, _all_index(dev, st["q"].cpu().numpy())).astype(float)
+        hops = notch_level(dev.config.track, occupied_notch(dev.config.track, st["q"].cpu().numpy())).astype(float)
         out[name] = {"v_dep": v_dep, "v_dep_next": v_next, "v_applied": v_apply, "mean_hops": float(hops.mean()),
                      "max_hops": float(hops.max()), "frac_le1": float((hops <= 1).mean())}
         if name == "trapezoid":
@@ -366,7 +285,8 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     write_idx = np.concatenate([r["write_idx"] for r in tz["rounds"]], axis=1)
     write_r = np.concatenate([r["write_r"] for r in tz["rounds"]], axis=1)
     reset_idx = np.concatenate([r["reset_idx"] for r in tz["rounds"]], axis=1)
-    write_lv, reset_lv = _level(tdev, write_idx), _level(tdev, reset_idx)
+    track = tdev.config.track
+    write_lv, reset_lv = notch_level(track, write_idx), notch_level(track, reset_idx)
     states_seen = sorted({int(i) for i in np.unique(write_idx) if i >= 0})  # every notch the wall rested in
     vc = _switch_voltages(volts, write_lv, n_lv)
     vc_mean = [float(np.mean(v)) if v else float("nan") for v in vc]
@@ -377,7 +297,7 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     # first notch from the AP end (rounds after the first start at the AP end)
     v_first = []
     for r in tz["rounds"][1:]:
-        lv = _level(tdev, r["write_idx"])
+        lv = notch_level(track, r["write_idx"])
         for j in range(lv.shape[1]):
             hit = np.nonzero(lv[:, j] >= 0)[0]
             v_first.append(float(volts[hit[0]]) if hit.size else float("inf"))
@@ -410,9 +330,10 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
     s_sd = [float(x.std()) if x.size else float("nan") for x in s_lvl]
     # [n_v, n_levels]; the first notch sits at the AP end (4 nm), so the AP end counts as notch 1
     prob = np.stack([(np.maximum(sidx, 0) == k).mean(1) for k in range(n_s)], 1)
-    s_vc = _switch_voltages(svolts, _level(sdev, sidx), 2)[0]
+    s_lv = notch_level(sdev.config.track, sidx)
+    s_vc = _switch_voltages(svolts, s_lv, 2)[0]
     s_var = _var_sets(s_vc, cfg.var_cycles_write)
-    s_vc_all = [v for vs in _switch_voltages(svolts, _level(sdev, sidx), n_s) for v in vs]
+    s_vc_all = [v for vs in _switch_voltages(svolts, s_lv, n_s) for v in vs]
     tz_jumps = np.diff(write_lv, axis=0)
     tz_switch = tz_jumps[tz_jumps > 0]
     frac_multi_tz = float((tz_switch >= 2).mean()) if tz_switch.size else 0.0
@@ -563,21 +484,5 @@ def run(cfg: DWShapesConfig, ctx: RunContext) -> Result:
         "e1_trapezoid_v_applied": e1["trapezoid"]["v_applied"], "e1_trapezoid_mean_hops": e1["trapezoid"]["mean_hops"],
         "trapezoid_series_resistance_ohm": tdev.config.track.series_resistance_ohm,
     }
-    notes = (
-        "1D rigid-wall model on paper 002's geometries: trapezoid 250 -> 1000 nm over 1 um with seven notches "
-        "(three deep ones at the measured levels, four shallow ones the wall passes over: the paper's 'varying "
-        "geometric depths'), straight 350 nm with five identical notches; Ta(5 nm)/CoFeB with paper 003's magnetic "
-        "parameters and an effective damping of 0.5 (wide, disordered tracks: an alpha = 0.05 wall would coast past "
-        "every notch). Voltage pulses drive I = V / (track + contacts); J follows the local width. Inputs: the notch "
-        "positions (from the measured levels). Calibrated (0 K fit, one knob each): the trapezoid's access resistance "
-        "(V_C1 = 3.0 V), the second deep notch's depth (V_C2 = 3.5 V) and the deep-notch depth (reset at 3.7 V "
-        "under the reset bias). The measurement's DC bias fields are applied: net "
-        f"{cfg.write_field_t * 1e3:g} mT while writing and {cfg.reset_field_t * 1e3:g} mT while resetting "
-        f"({cfg.write_bias_mt:g} / {cfg.reset_bias_mt:g} mT plus a {cfg.stray_offset_mt:g} mT stray-field offset; "
-        "-z taken to favour the AP domain, as the paper's straight-device saturation implies; the trapezoid's own "
-        "text, where a +z field sets AP, implies the opposite sign, under which the -42 mT bias would oppose the "
-        "reset: the paper is ambiguous here, so the single-shot reset verdict rests on this reading). Predictions: the "
-        "number of states, the switching-voltage spreads, the single-shot reset, the first notch by 1.5 V, the "
-        "straight track's hops. Level noise here is the thermal jitter of the wall only."
-    )
+    notes = notes_text(cfg.write_field_t, cfg.reset_field_t, cfg.write_bias_mt, cfg.reset_bias_mt, cfg.stray_offset_mt)
     return Result(metrics=metrics, comparisons=comps, notes=notes)

@@ -17,8 +17,10 @@ from ..physics.neel_brown import (
     FIG2_SET_A,
     FIG2_SET_PROBABILITY,
     NeelBrownParams,
-    calibrate_ic0_to_probability,
+    barrier_for_probability,
+    calibrated_magnet,
     current_for_probability,
+    fit_exponent_and_tau0,
     switching_probability_of,
 )
 from ._fig2d import GradualBandTargets
@@ -121,7 +123,7 @@ class SwitchingProbabilityConfig:
                 math.isclose(w, 50e-6) for w in self.pulse_widths_s):
             raise ConfigError(f"pulse_widths_s = {self.pulse_widths_s!r} s must include the paper's 20e-6 and 50e-6 s "
                               "(Fig. 2b's two curves, which the comparisons read); further widths may be added")
-        delta = math.log(20e-6 / (self.tau0_s * -math.log1p(-self.set_probability)))
+        delta = barrier_for_probability(self.set_probability, 20e-6, self.tau0_s)
         if not 0 < delta < self.delta0:
             raise ConfigError(f"set_probability = {self.set_probability} at 20 us needs 0 < ln(t_p/(tau0 (-ln(1-P)))) "
                               f"= {delta:.2f} < delta0 = {self.delta0}: raise delta0 or tau0_s, or lower set_probability")
@@ -129,9 +131,7 @@ class SwitchingProbabilityConfig:
 
 def _params(cfg: SwitchingProbabilityConfig) -> NeelBrownParams:
     """The Fig. 2 magnet: I_c0 such that the SET pulse (20 us) switches with ``set_probability``."""
-    ic0 = calibrate_ic0_to_probability(cfg.set_current_a, cfg.set_probability, 20e-6, cfg.delta0, cfg.tau0_s,
-                                       cfg.exponent)
-    return NeelBrownParams(delta0=cfg.delta0, tau0_s=cfg.tau0_s, i_c0_a=ic0, exponent=cfg.exponent)
+    return calibrated_magnet(cfg.set_current_a, cfg.set_probability, 20e-6, cfg.delta0, cfg.tau0_s, cfg.exponent)
 
 
 @experiment(
@@ -168,7 +168,7 @@ def run(cfg: SwitchingProbabilityConfig, ctx: RunContext) -> Result:
         for q in (0.01, 0.1, 0.5, 0.9, 0.99):
             metrics[f"I{int(q * 100):02d}_{key}_mA"] = 1e3 * current_for_probability(q, width, nb)
         i50 = current_for_probability(0.5, width, nb)
-        metrics[f"energy_per_pulse_at_I50_{key}_J"] = i50**2 * dev.config.channel_resistance_ohm * width
+        metrics[f"energy_per_pulse_at_I50_{key}_J"] = dev.pulse_energy(i50, width)
         metrics[f"mc_probability_{key}"] = mc.tolist()
     metrics["currents_mA"] = (currents * 1e3).tolist()
     metrics["mc_worst_deviation_sigma"] = worst_z
@@ -266,54 +266,51 @@ def _macrospin_check(cfg: SwitchingProbabilityConfig, ctx: RunContext) -> dict:
     import numpy as np
 
     from ..physics import macrospin as ms
-    from ..physics.constants import K_B
 
     temperature = 300.0
     volume = ms.disc_volume(20e-9, 1e-9)
     params = ms.MacrospinParams(
-        volume_m3=volume, k_eff_j_per_m3=cfg.macrospin_barrier * K_B * temperature / volume, alpha=0.05,
+        volume_m3=volume, k_eff_j_per_m3=ms.k_eff_for_barrier(cfg.macrospin_barrier, volume, temperature), alpha=0.05,
         t_f_m=1e-9, stt_eta=0.6, stt_p=(0.0, 0.0, -1.0), temperature_k=temperature)
-    # Deterministic collinear threshold (T = 0): eta a_J = alpha H_K.
-    j_c0 = params.alpha * params.hk_a_per_m / (params.stt_eta * params.stt_field_per_current)
+    j_c0 = ms.stt_critical_current_density(params)  # deterministic collinear threshold (T = 0)
     frac = torch.linspace(0.25, 1.1, cfg.macrospin_currents, dtype=torch.float64)
     p_ms = ms.switching_probability(
         params, pulse_width_s=cfg.macrospin_pulse_s, n_trials=cfg.macrospin_trials, dt_s=1e-12, j_stt=frac * j_c0,
         generator=ctx.make_generator("macrospin"), relax_s=0.5e-9)
-    # Fit n and tau0 of P = 1 - exp(-(t/tau0) exp(-Delta0 (1 - J/J_c0)^n)) below threshold.
-    below = (frac < 1.0).numpy()
-    f, p = frac.numpy()[below], p_ms.numpy()[below]
-    sig = np.sqrt(np.clip(p * (1 - p), 1.0 / cfg.macrospin_trials, None) / cfg.macrospin_trials)
-    best = (math.inf, 1.0, 1e-9)
-    for n in np.arange(1.0, 3.01, 0.25):
-        for tau0 in np.logspace(-12, -7, 201):
-            model = -np.expm1(-(cfg.macrospin_pulse_s / tau0) * np.exp(-cfg.macrospin_barrier * (1 - f) ** n))
-            chi = float((((model - p) / sig) ** 2).sum())
-            if chi < best[0]:
-                best = (chi, float(n), float(tau0))
-    _, n_fit, tau_fit = best
-    model = -np.expm1(-(cfg.macrospin_pulse_s / tau_fit) * np.exp(-cfg.macrospin_barrier * (1 - f) ** n_fit))
-    j50_llg = float(np.interp(0.5, p_ms.numpy(), frac.numpy()))
-    j50_fit = 1 - (math.log(cfg.macrospin_pulse_s / (tau_fit * math.log(2))) / cfg.macrospin_barrier) ** (1 / n_fit)
+    # Fit n and tau0 of the Néel-Brown law below threshold (barrier and J_c0 fixed by the magnet).
+    below = frac < 1.0
+    f, p = frac[below], p_ms[below]
+    sig = (p * (1 - p)).clamp_min(1.0 / cfg.macrospin_trials).div(cfg.macrospin_trials).sqrt()
+    n_fit, tau_fit, _ = fit_exponent_and_tau0(f, p, sig, cfg.macrospin_pulse_s, cfg.macrospin_barrier,
+                                              torch.arange(1.0, 3.01, 0.25, dtype=torch.float64),
+                                              torch.logspace(-12, -7, 201, dtype=torch.float64))
+    fitted = _fitted_magnet(cfg.macrospin_barrier, tau_fit, n_fit)
+    model = switching_probability_of(f, cfg.macrospin_pulse_s, fitted)
     return {
-        "j50_llg_over_jc0": j50_llg,
-        "j50_fit_over_jc0": j50_fit,
+        "j50_llg_over_jc0": float(np.interp(0.5, p_ms.numpy(), frac.numpy())),
+        "j50_fit_over_jc0": current_for_probability(0.5, cfg.macrospin_pulse_s, fitted),
         "j_c0_a_per_m2": j_c0,
         "fitted_exponent": n_fit,
         "fitted_tau0_s": tau_fit,
-        "max_deviation_sigma": float(np.max(np.abs(model - p) / sig)),
+        "max_deviation_sigma": float(((model - p).abs() / sig).max()),
         "curve": {"j_over_jc0": frac.tolist(), "p_llg": p_ms.tolist()},
         "barrier_kt": cfg.macrospin_barrier,
         "pulse_s": cfg.macrospin_pulse_s,
     }
 
 
+def _fitted_magnet(barrier_kt: float, tau0_s: float, exponent: float) -> NeelBrownParams:
+    """The fitted Néel-Brown law of the scaled magnet, currents in units of J_c0 (I_c0 = 1)."""
+    return NeelBrownParams(delta0=barrier_kt, tau0_s=tau0_s, i_c0_a=1.0, exponent=exponent)
+
+
 def _plot_macrospin(ctx: RunContext, res: dict) -> None:
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    x = np.asarray(res["curve"]["j_over_jc0"])
-    fine = np.linspace(x.min(), min(x.max(), 1.0), 200)
-    model = -np.expm1(-(res["pulse_s"] / res["fitted_tau0_s"]) * np.exp(-res["barrier_kt"] * (1 - fine) ** res["fitted_exponent"]))
+    x = torch.tensor(res["curve"]["j_over_jc0"], dtype=torch.float64)
+    fine = torch.linspace(float(x.min()), min(float(x.max()), 1.0), 200, dtype=torch.float64)
+    model = switching_probability_of(fine, res["pulse_s"], _fitted_magnet(res["barrier_kt"], res["fitted_tau0_s"],
+                                                                          res["fitted_exponent"]))
     fig, ax = plt.subplots(figsize=(5.5, 4))
     ax.plot(x, res["curve"]["p_llg"], "s", label="stochastic LLG (macrospin)")
     ax.plot(fine, model, "-", label=f"Néel-Brown fit: n = {res['fitted_exponent']:g}, tau0 = {res['fitted_tau0_s']:.2g} s")

@@ -46,7 +46,7 @@ They agree to rounding at T = 0 and statistically at T > 0 (different random str
 
 Main entry points: `DWModel` (a prepared track), `simulate`, `apply_pulse`, `ramp` (positions after every
 pulse of a pulse train, [n_pulses + 1, n_tracks]), `trajectory`; analytic references: `sot_steady_state`,
-`saturation_velocity`, `field_velocity`, `diffusion_constant`, `walker_field`.
+`saturation_velocity`, `field_velocity`, `diffusion_constant`, `diffusion_rms`, `walker_field`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ from .dw_tracks import (
     equally_spaced,
     leonard2022_straight_track,
     leonard2022_trapezoid_track,
+    liu2021_current_scale,
     liu2021_sot_track,
     liu2021_stt_track,
     notch_from_geometry,
@@ -76,7 +77,7 @@ from .dw_tracks import (
 
 __all__ = [
     "BACKENDS", "NOMINAL_PULSES", "TRACK_PRESETS", "DWMaterial", "DWModel", "DWTrack", "DrivePulse", "apply_pulse",
-    "diffusion_constant", "equally_spaced", "equilibrium_phi", "field_velocity", "get_model",
+    "calibrated_pulse", "diffusion_constant", "diffusion_rms", "equally_spaced", "equilibrium_phi", "field_velocity", "get_model",
     "leonard2022_straight_track", "leonard2022_trapezoid_track", "liu2021_sot_track", "liu2021_stt_track",
     "nominal_pulse", "notch_from_geometry", "numba_available", "ramp", "recommended_dt", "saturation_velocity",
     "sengupta2016_track", "simulate", "sot_field", "sot_steady_state", "stt_velocity", "thermal_field_sigma",
@@ -135,6 +136,15 @@ def nominal_pulse(track: DWTrack) -> DrivePulse:
         raise ConfigError(f"track {track.name!r} has no nominal pulse; pass pulse=DrivePulse(...)") from None
 
 
+def calibrated_pulse(track: DWTrack, current_scale: float | None = None) -> DrivePulse:
+    """The nominal pulse of a preset track with its amplitude [A] times ``current_scale`` (default: the shared
+    paper-003 calibration `dw_tracks.liu2021_current_scale`, 1 for other tracks): STT 1 ns x 50 uA, SOT
+    0.5 ns x 27 uA x 1.25 on paper 003's tracks."""
+    scale = liu2021_current_scale(track) if current_scale is None else current_scale
+    check_positive("current_scale", scale)
+    return nominal_pulse(track).scaled(scale)
+
+
 def numba_available() -> bool:
     """True when the fused numba kernel can be imported."""
     try:
@@ -185,6 +195,12 @@ def diffusion_constant(track: DWTrack, temperature_k: float) -> float:
     [m^2/s] (check C7; exact at long times for any alpha as long as phi is bound)."""
     m = track.material
     return K_B * temperature_k * GAMMA0 * m.wall_width / (2 * m.alpha * MU0 * m.ms_a_per_m * track.width_m * track.thickness_m)
+
+
+def diffusion_rms(track: DWTrack, temperature_k: float, time_s: float) -> float:
+    """Root-mean-square displacement sqrt(2 D_q t) [m] of a free wall after ``time_s`` [s] (`diffusion_constant`)."""
+    check_nonnegative("time_s", time_s, unit="s")
+    return math.sqrt(2 * diffusion_constant(track, temperature_k) * time_s)
 
 
 def thermal_field_sigma(track: DWTrack, temperature_k: float, dt_s: float) -> float:

@@ -37,6 +37,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import torch
 
 from ..config import ConfigError, check_int, check_nonnegative, check_positive, check_range
 from .constants import MU0
@@ -333,6 +334,60 @@ class DWTrack:
         if mat:
             track = replace(track, material=replace(track.material, **mat))
         return track
+
+
+# ------------------------------------------------------------------------------------ notches and levels
+def nearest_notch(track: DWTrack, x):
+    """Index of the notch centre nearest to each wall position ``x`` [m]: int64 of x's shape, a torch tensor for
+    a tensor (on its device) and a numpy array otherwise; -1 everywhere on a track without notches."""
+    xs = track.notch_positions_m
+    if isinstance(x, torch.Tensor):
+        if not xs:
+            return torch.full(x.shape, -1, dtype=torch.int64, device=x.device)
+        return (x[..., None] - torch.as_tensor(xs, dtype=x.dtype, device=x.device)).abs().argmin(-1)
+    x = np.asarray(x, dtype=float)
+    if not xs:
+        return np.full(x.shape, -1, dtype=np.int64)
+    return np.abs(x[..., None] - np.asarray(xs)).argmin(-1)
+
+
+def occupied_notch(track: DWTrack, x):
+    """`nearest_notch`, but -1 where the wall is still at the x = 0 end (closer to it than half the first notch
+    position): on a DW-MTJ the all-AP state before the first notch (paper 002's reset state)."""
+    idx = nearest_notch(track, x)
+    if not track.notch_positions_m:
+        return idx
+    edge = 0.5 * track.notch_positions_m[0]
+    if isinstance(idx, torch.Tensor):
+        return torch.where(x < edge, torch.full_like(idx, -1), idx)
+    return np.where(np.asarray(x, dtype=float) < edge, -1, idx)
+
+
+def near_notch(track: DWTrack, x, n_ranges: float = 2.0) -> np.ndarray:
+    """True where the wall position ``x`` [m] (numpy) lies within ``n_ranges`` notch ranges lambda of a notch centre,
+    i.e. pinned in a notch rather than stranded between two; False everywhere without notches."""
+    x = np.asarray(x, dtype=float)
+    if not track.notch_positions_m:
+        return np.zeros(x.shape, dtype=bool)
+    return np.abs(x[..., None] - np.asarray(track.notch_positions_m)).min(-1) < n_ranges * track.notch_width_m
+
+
+def notch_level(track: DWTrack, notch_index) -> np.ndarray:
+    """Write level of a wall in notch ``notch_index`` (all-notch index, -1 = before the first notch; numpy):
+    the number of level notches (`leonard2022_level_notches`) at or before it minus one, so that a wall in a
+    shallow notch still counts as in the level behind it; -1 stays -1."""
+    idx = np.asarray(notch_index)
+    deep = np.asarray(leonard2022_level_notches(track))
+    lv = np.searchsorted(deep, np.maximum(idx, 0), side="right") - 1
+    return np.where(idx < 0, -1, lv)
+
+
+def drive_cross_section_m2(track: DWTrack) -> float:
+    """Cross-section w0 x t [m^2] of the layer that carries the drive: the heavy metal (SOT), or the ferromagnet
+    without one (STT); its current density is its share of I over this (`current_density_hm` / `_fm`).
+    Paper 003's tracks: 50 nm x 1.5 nm = 75 nm^2."""
+    t = track.hm_thickness_m if track.hm_thickness_m > 0 else track.thickness_m
+    return track.width_m * t
 
 
 def _stray_integral(a, w):

@@ -68,6 +68,8 @@ __all__ = [
     "MacrospinResult",
     "SwitchEvents",
     "disc_volume",
+    "k_eff_for_barrier",
+    "stt_critical_current_density",
     "simulate",
     "count_switches",
     "switching_probability",
@@ -81,6 +83,28 @@ def disc_volume(diameter_m: float, thickness_m: float) -> float:
     check_positive("diameter_m", diameter_m, unit="m")
     check_positive("thickness_m", thickness_m, unit="m")
     return math.pi * diameter_m**2 / 4.0 * thickness_m
+
+
+def k_eff_for_barrier(barrier_kt: float, volume_m3: float, temperature_k: float) -> float:
+    """Anisotropy K_eff [J/m^3] of a uniaxial free layer of ``volume_m3`` [m^3] whose barrier K_eff V / (k_B T)
+    is ``barrier_kt`` [k_BT] at ``temperature_k`` [K] (inverse of `MacrospinParams.barrier_kt`)."""
+    check_positive("barrier_kt", barrier_kt, unit="k_BT")
+    check_positive("volume_m3", volume_m3, unit="m^3")
+    check_positive("temperature_k", temperature_k, unit="K")
+    return barrier_kt * K_B * temperature_k / volume_m3
+
+
+def stt_critical_current_density(params: MacrospinParams) -> float | torch.Tensor:
+    """Zero-temperature threshold J_c0 = alpha H_K / (eta a_J/J) [A/m^2] of collinear STT switching.
+
+    For p along the easy axis and a constant efficiency eta (``stt_polarization`` None), the damping-like torque
+    cancels the damping at eta a_J = alpha H_K (Sun, PRB 62, 570, 2000), i.e. I_c0 = (4 e alpha / (hbar eta))
+    Delta k_B T for a disc of barrier Delta.
+    """
+    if params.stt_polarization is not None or params.stt_eta <= 0:
+        raise ConfigError("stt_critical_current_density needs a constant STT efficiency stt_eta > 0 "
+                          "(stt_polarization None)")
+    return params.alpha * params.hk_a_per_m / (params.stt_eta * params.stt_field_per_current)
 
 
 def _unit3(name: str, v: Sequence[float]) -> Vec3:

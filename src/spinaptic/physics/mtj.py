@@ -102,3 +102,21 @@ def bias_dependent_tmr(tmr0: torch.Tensor | float, v: torch.Tensor, v_half: floa
     """TMR(V) = TMR0 / (1 + V^2 / V_h^2): the usual empirical roll-off with bias voltage ``v`` [V]."""
     check_positive("v_half", v_half, unit="V")
     return tmr0 / (1.0 + (v / v_half) ** 2)
+
+
+def tmr_from_conductances(g_p: torch.Tensor | float, g_ap: torch.Tensor | float) -> torch.Tensor | float:
+    """TMR = R_AP / R_P - 1 = G_P / G_AP - 1 (a fraction) from the two state conductances [S]."""
+    return g_p / g_ap - 1.0
+
+
+def conductances_for_range(
+    fraction_lo: float, fraction_hi: float, g_lo_s: float, g_hi_s: float
+) -> tuple[float, float]:
+    """(G_P, G_AP) [S] with which `mixed_conductance` (G_DW = 0) reads ``g_lo_s`` at parallel fraction
+    ``fraction_lo`` and ``g_hi_s`` at ``fraction_hi`` (> fraction_lo): the two-resistor map fitted to a measured
+    conductance range, G_P - G_AP = (g_hi - g_lo) / (f_hi - f_lo)."""
+    check_range("fraction_lo", fraction_lo, 0.0, 1.0)
+    check_range("fraction_hi", fraction_hi, fraction_lo, 1.0, lo_open=True)
+    span = (g_hi_s - g_lo_s) / (fraction_hi - fraction_lo)
+    g_ap = g_lo_s - fraction_lo * span
+    return g_ap + span, g_ap

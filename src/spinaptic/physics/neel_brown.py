@@ -144,6 +144,53 @@ def calibrate_ic0_to_probability(
     return current_a / (1.0 - (delta / delta0) ** (1.0 / exponent))
 
 
+def barrier_for_probability(probability: float, pulse_width_s: float, tau0_s: float = 1e-9) -> float:
+    """Barrier Delta [k_BT] at which a rectangular pulse of ``pulse_width_s`` [s] switches with ``probability``.
+
+    Inverse of P = 1 - exp(-(t_p / tau0) exp(-Delta)): Delta = ln(t_p / (tau0 (-ln(1 - P)))); a value <= 0
+    means no barrier is low enough (the pulse is too short), one above Delta0 that even I = 0 switches more often.
+    """
+    check_range("probability", probability, 0.0, 1.0, lo_open=True, hi_open=True)
+    check_positive("pulse_width_s", pulse_width_s, unit="s")
+    check_positive("tau0_s", tau0_s, unit="s")
+    return math.log(pulse_width_s / (tau0_s * -math.log1p(-probability)))
+
+
+def calibrated_magnet(
+    current_a: float, probability: float, pulse_width_s: float, delta0: float = 40.0, tau0_s: float = 1e-9,
+    exponent: float = 2.0,
+) -> NeelBrownParams:
+    """The magnet (Delta0 [k_BT], tau0 [s], n) whose I_c0 [A] makes a ``pulse_width_s`` [s] pulse of
+    ``current_a`` [A] switch with ``probability`` (`calibrate_ic0_to_probability`)."""
+    ic0 = calibrate_ic0_to_probability(current_a, probability, pulse_width_s, delta0, tau0_s, exponent)
+    return NeelBrownParams(delta0=delta0, tau0_s=tau0_s, i_c0_a=ic0, exponent=exponent)
+
+
+def fit_exponent_and_tau0(
+    current_over_ic0: torch.Tensor, probability: torch.Tensor, sigma: torch.Tensor, pulse_width_s: float,
+    delta0: float, exponents: torch.Tensor, tau0s_s: torch.Tensor,
+) -> tuple[float, float, float]:
+    """Grid least-squares fit of the exponent n and attempt time tau0 [s] of `switching_probability` to measured
+    P_sw(I / I_c0) with the barrier ``delta0`` [k_BT] and I_c0 known (currents in units of I_c0).
+
+    Minimises sum ((P_model - probability) / sigma)^2 over every (n, tau0) of ``exponents`` x ``tau0s_s``;
+    returns (n, tau0 [s], chi^2) of the first minimum in that order (n outer, tau0 inner).
+    """
+    x = torch.as_tensor(current_over_ic0, dtype=torch.float64)
+    n = torch.as_tensor(exponents, dtype=torch.float64)
+    tau = torch.as_tensor(tau0s_s, dtype=torch.float64)
+    if x.dim() != 1 or n.dim() != 1 or tau.dim() != 1 or not (x.numel() and n.numel() and tau.numel()):
+        raise ValueError("fit_exponent_and_tau0 needs non-empty 1-D currents, exponents and tau0s_s")
+    barrier_x = delta0 * (1.0 - x).clamp_min(0.0)[None, :] ** n[:, None]  # [n, points]
+    log_n = torch.log(pulse_width_s / tau)[None, :, None] - barrier_x[:, None, :]  # [n, tau, points]
+    model = -torch.expm1(-torch.exp(log_n.clamp_max(80.0)))
+    chi = (((model - torch.as_tensor(probability, dtype=torch.float64)) / torch.as_tensor(sigma, dtype=torch.float64))
+           ** 2).sum(-1)
+    k = int(chi.reshape(-1).argmin())
+    i, j = divmod(k, tau.numel())
+    return float(n[i]), float(tau[j]), float(chi[i, j])
+
+
 # ----------------------------------------------------------------------------------- paper 000 calibrations
 FIG2_SET_A = 6.97e-3
 """Paper 000, Fig. 2d: "20 SET pulses at a current level of 6.97 mA with a pulse width of 20 us"."""

@@ -86,6 +86,14 @@ def retention_time(delta0: torch.Tensor | float, tau0_s: torch.Tensor | float = 
     return tau0_s * math.exp(delta0)
 
 
+def barrier_for_retention(retention_s: float, tau0_s: float = 1e-9) -> float:
+    """Barrier Delta0 = ln(tau / tau0) [k_BT] whose Néel-Brown retention is ``retention_s`` [s] (inverse of
+    `retention_time`); paper 004's 10 ns at tau0 = 1 ns: ln 10 = 2.30 k_BT."""
+    check_positive("retention_s", retention_s, unit="s")
+    check_positive("tau0_s", tau0_s, unit="s")
+    return math.log(retention_s / tau0_s)
+
+
 def _t(x, ref: torch.Tensor | None = None) -> torch.Tensor:
     if isinstance(x, torch.Tensor):
         return x if x.is_floating_point() else x.to(torch.float64)
