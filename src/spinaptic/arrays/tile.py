@@ -58,6 +58,7 @@ import torch
 from ..config import ConfigError, check_choice, check_int, check_positive
 from ..devices.base import Device, DeviceState, State, make_device
 from .crossbar import Crossbar, CrossbarConfig
+from .fused_update import FusedTableUpdate
 
 UPDATE_RULES = ("stochastic", "deterministic", "pulse-train")
 REFERENCES = ("mid", "min")
@@ -159,6 +160,8 @@ class AnalogTile:
         device: a ready device instance instead of ``config.device`` (e.g. a lookup-table device built
             from a table object).
         generator: RNG of device-to-device variation and initial programming.
+        fused: allow the compiled update path of lookup-table devices (`arrays.fused_update`; same rule and
+            distribution as the generic path, different random streams). False forces the generic path.
 
     State: ``self.state``, the device state of shape (n_significance, 2, out, in) (pair k of significance
     b^k, index 0 = G+, 1 = G-); its tensors are updated in place, so a module can register them as buffers
@@ -167,8 +170,10 @@ class AnalogTile:
 
     def __init__(self, shape: tuple[int, int], config: TileConfig | None = None, *,
                  weights: torch.Tensor | None = None, device: Device | None = None,
-                 generator: torch.Generator | None = None, tensor_device: torch.device | str | None = None) -> None:
+                 generator: torch.Generator | None = None, tensor_device: torch.device | str | None = None,
+                 fused: bool = True) -> None:
         self.config = config or TileConfig()
+        self.fused = bool(fused)
         if len(shape) != 2:
             raise ConfigError(f"tile shape must be (out, in), got {shape!r}")
         self.shape = (int(shape[0]), int(shape[1]))
@@ -192,6 +197,11 @@ class AnalogTile:
         self.state = self.device.init_state((self.n_pairs, 2, *self.shape), generator=generator, device=tensor_device)
         self._cache_key: tuple | None = None
         self._g: torch.Tensor | None = None
+        self._w_key: tuple | None = None
+        self._w32: torch.Tensor | None = None
+        self._row_g: torch.Tensor | None = None
+        self._fused: FusedTableUpdate | None = None
+        self._fused_w_max: float | None = None
         self.program_energy_j = 0.0
         self.n_updates = 0
         self.n_carries = 0
@@ -205,8 +215,43 @@ class AnalogTile:
         self.pair_w_max = self.w_max * sig / sig.sum()
         self.pair_g_per_weight = (self.g_max - self.g_min) / self.pair_w_max
         self.g_per_weight = float(self.pair_g_per_weight[0])
+        self._w_key = None
 
     # ---------------------------------------------------------------- device state
+    def _state_key(self) -> tuple:
+        return tuple((id(t), t._version) for t in self.state_tensors().values())
+
+    def _fused_path(self) -> FusedTableUpdate | None:
+        """The compiled update path (`arrays.fused_update`) when the device and state allow it, else None."""
+        if not (self.fused and FusedTableUpdate.supports(self.device, self.state)):
+            return None
+        if self._fused is None or self._fused_w_max != self.w_max:
+            self._fused = FusedTableUpdate(self.device, g_min=self.g_min, g_max=self.g_max, step_up=self.step_up,
+                                           step_down=self.step_down, pair_g_per_weight=self.pair_g_per_weight,
+                                           pair_w_max=self.pair_w_max)
+            self._fused_w_max = self.w_max
+        return self._fused
+
+    def weight_cache(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(W [out, in] float32, read-energy row sums sum over pairs, halves and outputs of G [S], [in]
+        float64): recomputed when the state tensors change, updated in place by the fused update path. Do not
+        modify."""
+        key = self._state_key()
+        if key != self._w_key or self._w32 is None:
+            g = self._g_tensor()
+            w = self.weights().to(torch.float32)
+            if self._w32 is not None and self._w32.shape == w.shape and self._w32.device == w.device:
+                self._w32.copy_(w)  # in place: a layer's parameter may share this storage
+            else:
+                self._w32 = w.contiguous()
+            self._row_g = g.sum(dim=(0, 1, 2)).contiguous()
+            self._w_key = key
+        return self._w32, self._row_g
+
+    def invalidate_weight_cache(self) -> None:
+        """Recompute the weight cache from the conductances at its next use (after it was written to)."""
+        self._w_key = None
+
     def _program_counts(self, counts: torch.Tensor, generator) -> torch.Tensor:
         new, energy = self.device.program_counts(self.state, counts, generator=generator)
         self._store(new)
@@ -239,7 +284,7 @@ class AnalogTile:
     # ---------------------------------------------------------------- conductances and weights
     def _g_tensor(self) -> torch.Tensor:
         """Conductances [S], shape (n_significance, 2, out, in), cached until the state changes."""
-        key = tuple((id(t), t._version) for t in self.state_tensors().values())
+        key = self._state_key()
         if key != self._cache_key or self._g is None:
             self._g = self.device.conductance(self.state).to(torch.float64, copy=True)
             self._cache_key = key
@@ -309,6 +354,26 @@ class AnalogTile:
         self.program_energy_j += e
         return e
 
+    def program_conductances(self, g_pos: torch.Tensor, g_neg: torch.Tensor, *, tolerance_s: float | None = None,
+                             max_iterations: int | None = None,
+                             generator: torch.Generator | None = None) -> tuple[float, torch.Tensor]:
+        """Program target conductances [S] ([out, in] each) into the least significant pair's G+ and G- by
+        the device's own write-and-verify (`Device.program`: pulses of the device, so its write variation
+        lands in the result); for mappings that choose conductances themselves (e.g. a nonlinear level
+        map). Returns (energy [J], converged flag per device [2, out, in])."""
+        target = torch.stack([torch.as_tensor(g_pos), torch.as_tensor(g_neg)]).to(torch.float64)
+        if tuple(target.shape[1:]) != self.shape:
+            raise ConfigError(f"target conductances have shape {tuple(target.shape[1:])}, tile is {self.shape}")
+        full = self._g_tensor().clone()
+        full[0] = target.to(full.device)
+        iters = self.config.program_iterations if max_iterations is None else max_iterations
+        new, energy, ok = self.device.program(self.state, full, tolerance_s=tolerance_s, max_iterations=iters,
+                                              generator=generator)
+        self._store(new)
+        e = float(energy.sum())
+        self.program_energy_j += e
+        return e, ok[0]
+
     @staticmethod
     def _nearest(lv: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         lv = lv.to(g.device)
@@ -359,9 +424,38 @@ class AnalogTile:
     def update(self, delta_w: torch.Tensor, *, generator: torch.Generator | None = None) -> float:
         """Program the outer-product update ``delta_w`` [out, in] into the least significant pair (then a
         periodic carry every ``carry_every`` updates with ``n_significance > 1``); returns the programming
-        energy [J]."""
-        counts = self.pulse_counts(delta_w, generator=generator)
-        e = float(self._program_counts(counts, generator).sum()) if bool((counts != 0).any()) else 0.0
+        energy [J]. Lookup-table devices on the CPU take the compiled path (`arrays.fused_update`)."""
+        fused = self._fused_path()
+        if fused is not None:
+            dw = torch.as_tensor(delta_w).detach()
+            if tuple(dw.shape) != self.shape:
+                raise ConfigError(f"delta_w has shape {tuple(dw.shape)}, tile is {self.shape}")
+            w, row_g = self.weight_cache()
+            _, e = fused.dense(self.state, w, row_g, dw, self.config.update_rule != "deterministic", generator)
+            self._cache_key = None
+        else:
+            counts = self.pulse_counts(delta_w, generator=generator)
+            e = float(self._program_counts(counts, generator).sum()) if bool((counts != 0).any()) else 0.0
+        return self._after_update(e, generator)
+
+    def update_outer(self, x: torch.Tensor, d: torch.Tensor, scale: float, *,
+                     generator: torch.Generator | None = None) -> float:
+        """Program Delta-W = scale sum_b d_b x_b^T (x [B, in] or [in], d [B, out] or [out]; an SGD step is
+        scale = -lr with d = dL/dy). Same rule as `update`; for B = 1 on the compiled path Delta-W is never
+        formed (only weights with x_j != 0 and d_i != 0 are visited). Returns the programming energy [J]."""
+        x = x.detach().reshape(-1, self.shape[1])
+        d = d.detach().reshape(-1, self.shape[0])
+        if x.shape[0] != d.shape[0]:
+            raise ConfigError(f"update_outer: {x.shape[0]} input vectors but {d.shape[0]} error vectors")
+        fused = self._fused_path()
+        if fused is None or x.shape[0] != 1 or x.device.type != "cpu":
+            return self.update(scale * (d.to(torch.float64).T @ x.to(torch.float64)), generator=generator)
+        w, row_g = self.weight_cache()
+        _, e = fused.outer(self.state, w, row_g, x, d, scale, self.config.update_rule != "deterministic", generator)
+        self._cache_key = None
+        return self._after_update(e, generator)
+
+    def _after_update(self, e: float, generator: torch.Generator | None) -> float:
         self.n_updates += 1
         if self.n_pairs > 1 and self.n_updates % self.config.carry_every == 0:
             e += self.carry(generator=generator)
@@ -395,6 +489,13 @@ class AnalogTile:
         range hands the whole number of pair-(k+1) steps it holds (as far as pair k + 1 has room) to pair k + 1
         (programmed there), and is programmed down by the same amount; the total weight is unchanged up to the devices' own spread.
         Returns the programming energy [J] (not added to ``program_energy_j``; `update` does that)."""
+        fused = self._fused_path()
+        if fused is not None:
+            w, row_g = self.weight_cache()
+            n, e = fused.carry(self.state, w, row_g, self.config.carry_threshold, generator)
+            self._cache_key = None
+            self.n_carries += int(n > 0)
+            return e
         wk = self.pair_weights()
         dw = torch.zeros_like(wk)
         for k in range(self.n_pairs - 1):  # a loop over significance levels only
@@ -434,6 +535,14 @@ class AnalogTile:
         dtype = x.dtype if x.is_floating_point() else torch.float32
         x = x.to(dtype)
         scale = x.abs().amax(dim=-1, keepdim=True).clamp_min(torch.finfo(dtype).tiny)
+        cfg = self.config.crossbar
+        if not transpose and self.config.adc_bits is None and (not self.config.read_noise or cfg.noiseless):
+            # noiseless read without ADC: exactly the effective weights, from the cache
+            w, row_g = self.weight_cache()
+            w = w.to(device=x.device, dtype=dtype)
+            xs = x / scale
+            energy = cfg.t_read_s * cfg.v_read_v**2 * ((xs * xs).to(row_g.dtype) @ row_g.to(x.device))
+            return x @ w.T, energy
         xp, xn = (x / scale).clamp_min(0.0), (-x / scale).clamp_min(0.0)
         y = energy = 0.0
         for k, cb in enumerate(self._crossbars(transpose)):  # a loop over significance levels only

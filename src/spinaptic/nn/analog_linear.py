@@ -49,7 +49,7 @@ class _AnalogMatmul(torch.autograd.Function):
         gx = gw = None
         if ctx.needs_input_grad[0]:
             if layer.config.backward == "ideal":
-                gx = gy @ layer.tile.weights().to(gy.dtype)
+                gx = gy @ layer.tile.weight_cache()[0].to(gy.dtype)
             else:
                 gx, energy = layer.tile.mvm(gy, generator=layer.generator, transpose=True)
                 layer.ledger.charge("read-backward", energy, events=layer._n_samples(gy))
@@ -57,10 +57,10 @@ class _AnalogMatmul(torch.autograd.Function):
         if ctx.needs_input_grad[1]:
             x2, g2 = x.reshape(-1, x.shape[-1]), gy.reshape(-1, gy.shape[-1])
             gw = g2.T @ x2
-            if layer.config.tile.update_rule == "pulse-train":  # the optimiser programs from the factors
-                prev = layer._factors if layer.analog_weight.grad is not None else None  # None: after zero_grad
-                layer._factors = (x2.detach(), g2.detach()) if prev is None else (
-                    torch.cat([prev[0], x2.detach()]), torch.cat([prev[1], g2.detach()]))
+            # the outer-product factors: pulse trains and the plain-SGD fast path program from them
+            prev = layer._factors if layer.factors_match_grad() else None  # None: after zero_grad
+            layer._factors = (x2.detach(), g2.detach()) if prev is None else (
+                torch.cat([prev[0], x2.detach()]), torch.cat([prev[1], g2.detach()]))
         return gx, gw, None
 
 
@@ -93,7 +93,8 @@ class AnalogLinear(nn.Module):
         for k, t in self.tile.state_tensors().items():
             self.register_buffer(f"device_state_{k}", t)
         self.register_buffer("w_max", torch.tensor(self.tile.w_max, dtype=torch.float64))
-        self.analog_weight = nn.Parameter(self.tile.weights().to(torch.float32))
+        # shares the tile's float32 weight cache, which the compiled update path refreshes in place
+        self.analog_weight = nn.Parameter(self.tile.weight_cache()[0])
         self.analog_weight._analog_layer = self  # how device optimisers find the tile
         if bias:
             b0 = ref.bias.detach() if bias_init is None else torch.as_tensor(bias_init).detach()
@@ -102,6 +103,8 @@ class AnalogLinear(nn.Module):
             self.register_parameter("bias", None)
         self._samples = 0
         self._factors: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._grad_token: tuple | None = None
+        self.analog_weight.register_post_accumulate_grad_hook(self._note_grad)
         self.register_load_state_dict_post_hook(AnalogLinear._after_load)
 
     # ------------------------------------------------------------------ state plumbing
@@ -121,7 +124,19 @@ class AnalogLinear(nn.Module):
 
     @torch.no_grad()
     def _refresh(self) -> None:
-        self.analog_weight.copy_(self.tile.weights().to(self.analog_weight.dtype))
+        w = self.tile.weight_cache()[0]
+        if self.analog_weight.data_ptr() != w.data_ptr():
+            self.analog_weight.copy_(w)
+
+    def _note_grad(self, p: torch.Tensor) -> None:
+        """After autograd accumulates into ``analog_weight.grad``: remember which gradient the stored
+        factors produced, so a gradient changed afterwards (clipping, a hook) disables the factor path."""
+        self._grad_token = (id(p.grad), p.grad._version) if p.grad is not None else None
+
+    def factors_match_grad(self) -> bool:
+        """True when ``analog_weight.grad`` is exactly the outer product of the stored inputs and errors."""
+        g = self.analog_weight.grad
+        return (self._factors is not None and g is not None and self._grad_token == (id(g), g._version))
 
     @property
     def weight(self) -> torch.Tensor:
@@ -146,7 +161,24 @@ class AnalogLinear(nn.Module):
     @torch.no_grad()
     def program_delta(self, delta_w: torch.Tensor, *, generator: torch.Generator | None = None) -> float:
         """Program ``delta_w`` [out, in] into the devices; returns the energy [J] (also charged as "program")."""
+        self._factors = None
+        self.tile.invalidate_weight_cache()  # the optimiser's rule wrote into analog_weight (the cache)
         energy = self.tile.update(delta_w, generator=generator if generator is not None else self.generator)
+        self.ledger.charge("program", energy, events=max(self._samples, 1))
+        self._samples = 0
+        self._refresh()
+        return energy
+
+    @torch.no_grad()
+    def program_sgd_step(self, lr: float, *, generator: torch.Generator | None = None) -> float:
+        """Program the plain SGD step -lr dL/dW from the stored outer-product factors (`AnalogTile.update_outer`:
+        the same pulse rule as `program_delta`, without forming Delta-W at batch size 1); returns the energy [J].
+        Needs `factors_match_grad`."""
+        if not self.factors_match_grad():
+            raise RuntimeError("program_sgd_step: the stored factors do not match analog_weight.grad")
+        x, g = self._factors
+        self._factors = None
+        energy = self.tile.update_outer(x, g, -float(lr), generator=generator if generator is not None else self.generator)
         self.ledger.charge("program", energy, events=max(self._samples, 1))
         self._samples = 0
         self._refresh()

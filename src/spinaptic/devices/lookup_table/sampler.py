@@ -24,7 +24,7 @@ _STEP = np.uint64(0xD1B54A32D192ED03)
 
 
 @njit(cache=True)
-def _uniform(key, i, p):  # pragma: no cover - compiled
+def counter_uniform(key, i, p):  # pragma: no cover - compiled
     """U(0, 1) for device ``i``, pulse ``p`` of a call with ``key``: splitmix64 of a Weyl sequence
     (counter-based, so a device's draws depend only on the key and its flat index)."""
     z = key + np.uint64(i) * _GOLDEN + np.uint64(p + 1) * _STEP
@@ -34,6 +34,46 @@ def _uniform(key, i, p):  # pragma: no cover - compiled
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+@njit(cache=True, inline="always")
+def pulse_draw(x, d, row, u, flat, g_lo, g_hi, inv_h, mids, cdf, uniform_g, uniform_cdf):  # pragma: no cover
+    """Conductance after one pulse from ``x`` of a device of instance ``d`` whose (direction, instance) slab
+    of the flat bin-major table starts at bin ``row``, with uniform draw ``u``: nearest bin, interpolated
+    inverse CDF, clamp to the instance's range. The one per-pulse rule of every compiled table kernel."""
+    n_cdf = cdf.shape[0]
+    n_bins = mids.shape[1] + 1
+    lo = g_lo[d]
+    if uniform_g:
+        j = int(math.floor((x - lo) * inv_h[d] + 0.5))
+    else:
+        j = np.searchsorted(mids[d], x)
+    if j < 0:
+        j = 0
+    elif j > n_bins - 1:
+        j = n_bins - 1
+    if uniform_cdf:
+        t = u * (n_cdf - 1)
+        k0 = int(t)
+        if k0 > n_cdf - 2:
+            k0 = n_cdf - 2
+        f = t - k0
+    else:
+        k0 = np.searchsorted(cdf, u, side="right") - 1
+        if k0 < 0:
+            k0 = 0
+        elif k0 > n_cdf - 2:
+            k0 = n_cdf - 2
+        f = (u - cdf[k0]) / (cdf[k0 + 1] - cdf[k0])
+    b = (row + j) * n_cdf + k0
+    q0 = flat[b]
+    x = x + q0 + f * (flat[b + 1] - q0)
+    hi = g_hi[d]
+    if x < lo:
+        x = lo
+    elif x > hi:
+        x = hi
+    return x
+
+
 @njit(cache=True)
 def _step_kernel(g, inst, n, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, key):  # pragma: no cover
     """In place: g[i] after n[i] (signed) pulses, sampling the flat bin-major (2, D, M, K) table.
@@ -41,9 +81,7 @@ def _step_kernel(g, inst, n, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform
     Pulse-major loops (pulse p for every device still pulsing, then p + 1) keep the table reads of different
     devices independent, so their cache misses overlap; see `TableSampler.step`.
     """
-    n_cdf = cdf.shape[0]
     n_bins = mids.shape[1] + 1
-    kf = n_cdf - 1
     active = np.flatnonzero(n)
     if active.size == 0:
         return
@@ -57,40 +95,8 @@ def _step_kernel(g, inst, n, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform
             if counts[a] <= p:
                 continue
             i = active[a]
-            d = inst[i]
-            lo = g_lo[d]
-            x = g[i]
-            if uniform_g:
-                j = int(math.floor((x - lo) * inv_h[d] + 0.5))
-            else:
-                j = np.searchsorted(mids[d], x)
-            if j < 0:
-                j = 0
-            elif j > n_bins - 1:
-                j = n_bins - 1
-            u = _uniform(key, i, p)
-            if uniform_cdf:
-                t = u * kf
-                k0 = int(t)
-                if k0 > n_cdf - 2:
-                    k0 = n_cdf - 2
-                f = t - k0
-            else:
-                k0 = np.searchsorted(cdf, u, side="right") - 1
-                if k0 < 0:
-                    k0 = 0
-                elif k0 > n_cdf - 2:
-                    k0 = n_cdf - 2
-                f = (u - cdf[k0]) / (cdf[k0 + 1] - cdf[k0])
-            b = (rows[a] + j) * n_cdf + k0
-            q0 = flat[b]
-            x = x + q0 + f * (flat[b + 1] - q0)
-            hi = g_hi[d]
-            if x < lo:
-                x = lo
-            elif x > hi:
-                x = hi
-            g[i] = x
+            g[i] = pulse_draw(g[i], inst[i], rows[a], counter_uniform(key, i, p), flat, g_lo, g_hi, inv_h, mids, cdf,
+                              uniform_g, uniform_cdf)
 
 
 class TableSampler:
