@@ -1,8 +1,9 @@
 """Fused outer-product update of a tile of lookup-table devices (compiled, CPU).
 
-The same programming rule as `AnalogTile.update` (complementary G+ / G- choice by headroom, n = |Delta-W|
+The same programming rules as `AnalogTile.update` (complementary G+ / G- choice by headroom, n = |Delta-W|
 g_per_weight / mean step, stochastic or deterministic rounding, counts capped at the pulses that fit before
-the nominal bound, then the table's own per-pulse draws and clamping), executed in one compiled pass over
+the nominal bound, then the table's own per-pulse draws and clamping; or the "fractional" rule, one draw
+scaled to the requested Delta-G), executed in one compiled pass over
 only the weights that receive a non-zero Delta-W, instead of dense tensor passes over every device. For a
 batch-1 SGD step Delta-W = s d x^T is never formed: the kernel walks the non-zero inputs x_j (about 18 % of
 MNIST pixels) and, for each, the errors d_i. The tile's float32 weight cache W and the read-energy row sums
@@ -24,20 +25,31 @@ import torch
 from numba import njit, prange
 
 from ..devices.lookup_table.device import LookupTableDevice
-from ..devices.lookup_table.sampler import counter_uniform, pulse_draw
+from ..devices.lookup_table.sampler import counter_uniform, draw_address, settle
 
 _ROUND_SALT = np.uint64(0x632BE59BD9B4E019)
 
 
+DETERMINISTIC, STOCHASTIC, FRACTIONAL = 0, 1, 2
+"""Kernel codes of the update rules (`AnalogTile` ``update_rule`` "deterministic", "stochastic" / "pulse-train",
+"fractional")."""
+
+
 @njit(cache=True, inline="always")
-def _pulse_count(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, stochastic, u_round):  # pragma: no cover
-    """Pulses realising weight change ``dw`` on the pair at flat state indices ``ip`` (G+) / ``ineg`` (G-):
-    returns (count, flat index of the device to pulse, 1 if its conductance rises else 0)."""
-    # zero pulses whichever device is chosen: decided without reading the state (most candidates of an SGD step)
+def _request(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, mode, u_round):  # pragma: no cover
+    """What weight change ``dw`` asks of the pair at flat state indices ``ip`` (G+) / ``ineg`` (G-): returns
+    (amount, flat index of the device to program, 1 if its conductance rises else 0), the amount being a
+    whole number of pulses (deterministic / stochastic rounding) or, for ``FRACTIONAL``, |Delta-G| [S]; 0 =
+    nothing to program."""
     a = abs(dw) * gpw
+    if a == 0.0:
+        return 0.0, ip, 0
     s_min = min(step_up, step_down)
-    if (a < s_min * u_round) if stochastic else (a < 0.5 * s_min):
-        return 0, ip, 0
+    # zero pulses whichever device is chosen: decided without reading the state (most candidates of an SGD step)
+    if mode == STOCHASTIC and a < s_min * u_round:
+        return 0.0, ip, 0
+    if mode == DETERMINISTIC and a < 0.5 * s_min:
+        return 0.0, ip, 0
     gp = g[ip]
     gn = g[ineg]
     up = dw >= 0.0
@@ -51,45 +63,86 @@ def _pulse_count(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, stochas
     room_n = max(room_n, 0.0)
     use_p = room_p >= room_n
     raise_g = use_p == up  # the chosen device's conductance rises
+    room = room_p if use_p else room_n
+    k = ip if use_p else ineg
+    r = 1 if raise_g else 0
+    if mode == FRACTIONAL:
+        return min(a, room), k, r
     step = step_up if raise_g else step_down
     n = a / step
-    if stochastic:
+    if mode == STOCHASTIC:
         fl = math.floor(n)
         n = fl + (1.0 if u_round < n - fl else 0.0)
     else:
         n = np.rint(n)
-    cap = math.ceil((room_p if use_p else room_n) / step)
+    cap = math.ceil(room / step)
     if n > cap:
         n = cap
-    return int(max(n, 0.0)), (ip if use_p else ineg), (1 if raise_g else 0)
+    return max(n, 0.0), k, r
 
 
 @njit(cache=True)
-def _draw_queue(g, inst, w, delta, q_idx, q_cnt, q_up, nq, n_pairs, inv_gpw, key, flat, g_lo, g_hi, inv_h, mids,
-                cdf, n_inst, uniform_g, uniform_cdf):  # pragma: no cover
-    """The table draws of the ``nq`` queued devices, pulse-major (pulse p of every device, then p + 1), so the
-    table reads of different devices are independent and their cache misses overlap; then the weight cache
-    and the row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses."""
+def _draw_queue(g, inst, w, delta, q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
+                g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
+    """Program the ``nq`` queued devices (amounts from `_request`), then refresh the weight cache and add
+    the row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses (fractional ones summed).
+
+    The table reads are split from the arithmetic: one loop computes every device's table address, a tight
+    loop gathers the two CDF neighbours (many independent cache misses in flight), a third applies them.
+    Pulses are drawn pulse-major (pulse p of every device still pulsing, then p + 1)."""
     n_out, n_in = w.shape
     half = n_out * n_in
     n_bins = mids.shape[1] + 1
     x = np.empty(nq, dtype=g.dtype)  # the state dtype, so every pulse rounds as in the sampler
     dev = np.empty(nq, dtype=np.int64)
     row = np.empty(nq, dtype=np.int64)
-    top = 0
-    tot = 0
     for b in range(nq):
         x[b] = g[q_idx[b]]
-        dev[b] = inst[q_idx[b]]
-        row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
-        top = max(top, q_cnt[b])
-        tot += q_cnt[b]
-    for p in range(top):
-        for b in range(nq):
-            if q_cnt[b] > p:
-                x[b] = pulse_draw(x[b], dev[b], row[b], counter_uniform(key, q_idx[b], p), flat, g_lo, g_hi, inv_h,
-                                  mids, cdf, uniform_g, uniform_cdf)
     for b in range(nq):
+        dev[b] = inst[q_idx[b]]
+    top = 0
+    for b in range(nq):
+        row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
+        if mode != FRACTIONAL:
+            top = max(top, int(q_amt[b]))
+    act = np.empty(nq, dtype=np.int64)
+    addr = np.empty(nq, dtype=np.int64)
+    frac = np.empty(nq)
+    q0 = np.empty(nq, dtype=flat.dtype)
+    q1 = np.empty(nq, dtype=flat.dtype)
+    n_rounds = 1 if mode == FRACTIONAL else top
+    for p in range(n_rounds):
+        m = 0
+        for b in range(nq):
+            if mode == FRACTIONAL or q_amt[b] > p:
+                act[m] = b
+                m += 1
+        for t in range(m):
+            b = act[t]
+            a_, f_, j = draw_address(x[b], dev[b], row[b], counter_uniform(key, q_idx[b], p), g_lo, inv_h, mids, cdf,
+                                     uniform_g, uniform_cdf)
+            addr[t] = a_
+            frac[t] = f_
+            if mode == FRACTIONAL:
+                dev_dir = (1 - q_up[b]) * n_inst + dev[b]
+                q_amt[b] = q_amt[b] / inst_step[dev_dir]  # |Delta-G| -> fraction of the instance's mean step
+                row[b] = row[b] + j  # remembered for the mean lookup
+        for t in range(m):
+            q0[t] = flat[addr[t]]
+        for t in range(m):
+            q1[t] = flat[addr[t] + 1]
+        for t in range(m):
+            b = act[t]
+            q = q0[t] + frac[t] * (q1[t] - q0[t])
+            if mode == FRACTIONAL:
+                mu = mean[row[b]]
+                mb = q_amt[b]
+                x[b] = settle(x[b] + mb * mu + math.sqrt(mb) * (q - mu), dev[b], g_lo, g_hi, n_levels)
+            else:
+                x[b] = settle(x[b] + q, dev[b], g_lo, g_hi, n_levels)
+    tot = 0.0
+    for b in range(nq):
+        tot += q_amt[b]
         k = q_idx[b]
         old = np.float64(g[k])
         g[k] = x[b]
@@ -97,8 +150,8 @@ def _draw_queue(g, inst, w, delta, q_idx, q_cnt, q_up, nq, n_pairs, inv_gpw, key
         j = ip % n_in
         delta[j] += np.float64(g[k]) - old
         s = 0.0
-        for m in range(n_pairs):
-            s += (g[2 * m * half + ip] - g[(2 * m + 1) * half + ip]) * inv_gpw[m]
+        for mm in range(n_pairs):
+            s += (g[2 * mm * half + ip] - g[(2 * mm + 1) * half + ip]) * inv_gpw[mm]
         w[ip // n_in, j] = s
     return tot
 
@@ -110,21 +163,21 @@ def _chunk(c, n_chunks, n):  # pragma: no cover
 
 @njit(parallel=True, cache=True)
 def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down,
-                 stochastic, key, n_chunks, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
-                 uniform_cdf):  # pragma: no cover
+                 mode, key, n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
+                 uniform_cdf, n_levels):  # pragma: no cover
     """Delta-W[i, j] = scale d[i] x[j] for the non-zero inputs (``cols``, values ``xs``); returns pulses.
     Rows are split into ``n_chunks`` (one per thread); each chunk queues its devices, draws them and sums
     its row-sum changes apart."""
     n_out, n_in = w.shape
     half = n_out * n_in
     key_round = key ^ _ROUND_SALT
-    pulses = np.zeros(n_chunks, dtype=np.int64)
+    pulses = np.zeros(n_chunks)
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
         lo, hi = _chunk(c, n_chunks, n_out)
         cap = (hi - lo) * cols.size
         q_idx = np.empty(cap, dtype=np.int64)
-        q_cnt = np.empty(cap, dtype=np.int64)
+        q_amt = np.empty(cap)
         q_up = np.empty(cap, dtype=np.int64)
         nq = 0
         for i in range(lo, hi):
@@ -133,16 +186,15 @@ def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g
                 continue
             for a in range(cols.size):
                 ip = i * n_in + cols[a]
-                u = counter_uniform(key_round, ip, 0) if stochastic else 0.0
-                n, k, up = _pulse_count(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down,
-                                        stochastic, u)
+                u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
+                n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
                 if n > 0:
                     q_idx[nq] = k
-                    q_cnt[nq] = n
+                    q_amt[nq] = n
                     q_up[nq] = up
                     nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_cnt, q_up, nq, n_pairs, inv_gpw, key, flat, g_lo, g_hi,
-                                inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf)
+        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                                inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
         for a in range(cols.size):
             row_g[cols[a]] += delta[c, cols[a]]
@@ -150,19 +202,20 @@ def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g
 
 
 @njit(parallel=True, cache=True)
-def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, stochastic, key,
-                 n_chunks, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf):  # pragma: no cover
+def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, mode, key,
+                 n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf,
+                 n_levels):  # pragma: no cover
     """Delta-W given as a dense [out, in] matrix ``dwm`` (zeros skipped); returns pulses."""
     n_out, n_in = w.shape
     half = n_out * n_in
     key_round = key ^ _ROUND_SALT
-    pulses = np.zeros(n_chunks, dtype=np.int64)
+    pulses = np.zeros(n_chunks)
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
         lo, hi = _chunk(c, n_chunks, n_out)
         cap = (hi - lo) * n_in
         q_idx = np.empty(cap, dtype=np.int64)
-        q_cnt = np.empty(cap, dtype=np.int64)
+        q_amt = np.empty(cap)
         q_up = np.empty(cap, dtype=np.int64)
         nq = 0
         for i in range(lo, hi):
@@ -171,15 +224,15 @@ def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, st
                 if dw == 0.0:
                     continue
                 ip = i * n_in + j
-                u = counter_uniform(key_round, ip, 0) if stochastic else 0.0
-                n, k, up = _pulse_count(g, ip, half + ip, dw, gpw, g_min, g_max, step_up, step_down, stochastic, u)
+                u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
+                n, k, up = _request(g, ip, half + ip, dw, gpw, g_min, g_max, step_up, step_down, mode, u)
                 if n > 0:
                     q_idx[nq] = k
-                    q_cnt[nq] = n
+                    q_amt[nq] = n
                     q_up[nq] = up
                     nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_cnt, q_up, nq, n_pairs, inv_gpw, key, flat, g_lo, g_hi,
-                                inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf)
+        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                                inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
         for j in range(n_in):
             row_g[j] += delta[c, j]
@@ -188,18 +241,19 @@ def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, st
 
 @njit(parallel=True, cache=True)
 def carry_kernel(g, inst, w, row_g, pair_w_max, inv_gpw, gpws, threshold, n_pairs, g_min, g_max, step_up, step_down,
-                 key, n_chunks, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf):  # pragma: no cover
+                 mode, key, n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf,
+                 n_levels):  # pragma: no cover
     """Periodic carry of `AnalogTile.carry` for every weight (from one snapshot of the pair weights, then
-    deterministic programming of every pair); returns pulses."""
+    programming of every pair, by deterministic pulses or ``FRACTIONAL`` requests); returns pulses."""
     n_out, n_in = w.shape
     half = n_out * n_in
-    pulses = np.zeros(n_chunks, dtype=np.int64)
+    pulses = np.zeros(n_chunks)
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
         lo, hi = _chunk(c, n_chunks, n_out)
         cap = (hi - lo) * n_in * n_pairs
         q_idx = np.empty(cap, dtype=np.int64)
-        q_cnt = np.empty(cap, dtype=np.int64)
+        q_amt = np.empty(cap)
         q_up = np.empty(cap, dtype=np.int64)
         nq = 0
         wk = np.empty(n_pairs)
@@ -223,14 +277,14 @@ def carry_kernel(g, inst, w, row_g, pair_w_max, inv_gpw, gpws, threshold, n_pair
                     if dw[k] == 0.0:
                         continue
                     o = 2 * k * half + ip
-                    n, m, up = _pulse_count(g, o, o + half, dw[k], gpws[k], g_min, g_max, step_up, step_down, False, 0.0)
+                    n, m, up = _request(g, o, o + half, dw[k], gpws[k], g_min, g_max, step_up, step_down, mode, 0.0)
                     if n > 0:
                         q_idx[nq] = m
-                        q_cnt[nq] = n
+                        q_amt[nq] = n
                         q_up[nq] = up
                         nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_cnt, q_up, nq, n_pairs, inv_gpw, key, flat, g_lo, g_hi,
-                                inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf)
+        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                                inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
         for j in range(n_in):
             row_g[j] += delta[c, j]
@@ -262,8 +316,8 @@ class FusedTableUpdate:
                  pair_g_per_weight: torch.Tensor, pair_w_max: torch.Tensor) -> None:
         s = device.sampler("cpu")
         a = s._np
-        self._tables = (a["flat"], a["g_lo"], a["g_hi"], a["inv_h"], a["mids"], a["cdf"], s.D, s.uniform_g,
-                        s.uniform_cdf)
+        self._tables = (a["flat"], a["mean"], a["inst_step"], a["g_lo"], a["g_hi"], a["inv_h"], a["mids"], a["cdf"],
+                        s.D, s.uniform_g, s.uniform_cdf, s.n_levels)
         self.energy_per_pulse_j = float(device.config.energy_per_pulse_j)
         self.g_min, self.g_max, self.step_up, self.step_down = float(g_min), float(g_max), float(step_up), float(step_down)
         self.gpws = pair_g_per_weight.to(torch.float64).numpy().copy()
@@ -284,34 +338,35 @@ class FusedTableUpdate:
         return g.view(-1).numpy(), inst.view(-1).numpy()
 
     def outer(self, state, w: torch.Tensor, row_g: torch.Tensor, x: torch.Tensor, d: torch.Tensor, scale: float,
-              stochastic: bool, generator: torch.Generator | None) -> tuple[int, float]:
-        """Delta-W = scale d x^T (x [in], d [out], CPU); returns (pulses, energy [J])."""
+              mode: int, generator: torch.Generator | None) -> tuple[float, float]:
+        """Delta-W = scale d x^T (x [in], d [out], CPU) under rule ``mode``; returns (pulses, energy [J])."""
         g, inst = self._flat(state)
         xn = _vector(x)
         cols = np.flatnonzero(xn)
         n = outer_kernel(g, inst, w.numpy(), row_g.numpy(), cols, xn[cols], _vector(d), float(scale), self.inv_gpw,
                          len(self.gpws), self._gpw0, self.g_min, self.g_max, self.step_up, self.step_down,
-                         bool(stochastic), self._key(generator), numba.get_num_threads(), *self._tables)
-        return int(n), n * self.energy_per_pulse_j
+                         int(mode), self._key(generator), numba.get_num_threads(), *self._tables)
+        return float(n), n * self.energy_per_pulse_j
 
-    def dense(self, state, w: torch.Tensor, row_g: torch.Tensor, delta_w: torch.Tensor, stochastic: bool,
-              generator: torch.Generator | None) -> tuple[int, float]:
+    def dense(self, state, w: torch.Tensor, row_g: torch.Tensor, delta_w: torch.Tensor, mode: int,
+              generator: torch.Generator | None) -> tuple[float, float]:
         """Delta-W as a dense [out, in] matrix; returns (pulses, energy [J])."""
         g, inst = self._flat(state)
         dwm = delta_w.detach().to(torch.float64).contiguous().numpy()
         n = dense_kernel(g, inst, w.numpy(), row_g.numpy(), dwm, self.inv_gpw, len(self.gpws), float(self.gpws[0]),
-                         self.g_min, self.g_max, self.step_up, self.step_down, bool(stochastic), self._key(generator),
+                         self.g_min, self.g_max, self.step_up, self.step_down, int(mode), self._key(generator),
                          numba.get_num_threads(), *self._tables)
-        return int(n), n * self.energy_per_pulse_j
+        return float(n), n * self.energy_per_pulse_j
 
-    def carry(self, state, w: torch.Tensor, row_g: torch.Tensor, threshold: float,
-              generator: torch.Generator | None) -> tuple[int, float]:
+    def carry(self, state, w: torch.Tensor, row_g: torch.Tensor, threshold: float, mode: int,
+              generator: torch.Generator | None) -> tuple[float, float]:
         """Periodic carry over every weight; returns (pulses, energy [J])."""
         g, inst = self._flat(state)
         n = carry_kernel(g, inst, w.numpy(), row_g.numpy(), self.pair_w_max, self.inv_gpw, self.gpws, float(threshold),
-                         len(self.gpws), self.g_min, self.g_max, self.step_up, self.step_down, self._key(generator),
+                         len(self.gpws), self.g_min, self.g_max, self.step_up, self.step_down, int(mode),
+                         self._key(generator),
                          numba.get_num_threads(), *self._tables)
-        return int(n), n * self.energy_per_pulse_j
+        return float(n), n * self.energy_per_pulse_j
 
 
 __all__ = ["FusedTableUpdate"]

@@ -32,6 +32,10 @@ signed pulse count n = Delta-G / mean step of that device and direction (`Device
   and errors d of a batch), sends Bernoulli bit streams of length ``pulse_train_length`` on rows and
   columns, and every coincidence is one pulse, E[Delta-W] = lr sum_b d_b x_b^T (update management balances
   the two streams). The tile never forms Delta-W; a Delta-W given to `update` is stochastically rounded.
+* ``"fractional"``: CrossSim's lookup-table update (paper 003 trained this way): no pulse counting; each
+  device with a non-zero request moves by the requested Delta-G (capped at its headroom) through one draw
+  of the device scaled to that fraction of a mean step (`Device.program_fractional`: mean and variance of
+  m pulses for m = |Delta-G| / mean step). Lookup-table devices only.
 
 Counts are limited to the pulses that fit before the device's nominal bound; the device's own stochastic
 response realises them (`Device.program_counts`), clipping physically at its limits, and the programming energy is the sum of
@@ -58,9 +62,9 @@ import torch
 from ..config import ConfigError, check_choice, check_int, check_positive
 from ..devices.base import Device, DeviceState, State, make_device
 from .crossbar import Crossbar, CrossbarConfig
-from .fused_update import FusedTableUpdate
+from .fused_update import DETERMINISTIC, FRACTIONAL, STOCHASTIC, FusedTableUpdate
 
-UPDATE_RULES = ("stochastic", "deterministic", "pulse-train")
+UPDATE_RULES = ("stochastic", "deterministic", "pulse-train", "fractional")
 REFERENCES = ("mid", "min")
 
 
@@ -190,6 +194,9 @@ class AnalogTile:
         self._set_w_max(self.w_max)
         if not getattr(type(self.device), "is_synapse", False):
             raise ConfigError(f"device {self.device.name!r} is not a synapse device (devices.synapse_device_names())")
+        if self.config.update_rule == "fractional" and not type(self.device).supports_fractional():
+            raise ConfigError(f"update_rule 'fractional' needs a device with fractional programming (lookup-table); "
+                              f"{self.device.name!r} has none: use 'stochastic' or 'deterministic'")
         self.step_up, self.step_down = float(self.device.mean_step(1)), float(self.device.mean_step(-1))
         lv = self.device.levels()
         self.levels = None if lv is None else torch.as_tensor(lv, dtype=torch.float64).flatten().sort().values
@@ -231,6 +238,10 @@ class AnalogTile:
                                            pair_w_max=self.pair_w_max)
             self._fused_w_max = self.w_max
         return self._fused
+
+    def _mode(self) -> int:
+        rule = self.config.update_rule
+        return FRACTIONAL if rule == "fractional" else DETERMINISTIC if rule == "deterministic" else STOCHASTIC
 
     def weight_cache(self) -> tuple[torch.Tensor, torch.Tensor]:
         """(W [out, in] float32, read-energy row sums sum over pairs, halves and outputs of G [S], [in]
@@ -397,6 +408,30 @@ class AnalogTile:
         full[0] = dw
         return self._pair_counts(full, generator=generator, rule=rule)
 
+    def fractional_requests(self, delta_w: torch.Tensor) -> torch.Tensor:
+        """Signed Delta-G requests [S] (shape (n_significance, 2, out, in)) of the "fractional" rule for
+        ``delta_w`` [out, in] on the least significant pair: each weight's |Delta-W| g_per_weight on the half
+        with more headroom (as `pulse_counts`), capped at that headroom."""
+        dw = torch.as_tensor(delta_w).detach().to(torch.float64).to(self._g_tensor().device)
+        if tuple(dw.shape) != self.shape:
+            raise ConfigError(f"delta_w has shape {tuple(dw.shape)}, tile is {self.shape}")
+        full = torch.zeros((self.n_pairs, *self.shape), dtype=torch.float64, device=dw.device)
+        full[0] = dw
+        return self._pair_requests(full)
+
+    def _pair_requests(self, dw: torch.Tensor) -> torch.Tensor:
+        """`fractional_requests` for per-pair weight changes ``dw`` [n_significance, out, in]."""
+        g = self._g_tensor()
+        gp, gn = g[:, 0], g[:, 1]
+        up = dw >= 0
+        room_p = torch.where(up, self.g_max - gp, gp - self.g_min).clamp_min(0.0)
+        room_n = torch.where(up, gn - self.g_min, self.g_max - gn).clamp_min(0.0)
+        use_p = room_p >= room_n
+        a = torch.minimum(dw.abs() * self._gpw(dw), torch.where(use_p, room_p, room_n))
+        signed = torch.where(use_p == up, a, -a)
+        zero = torch.zeros_like(signed)
+        return torch.stack([torch.where(use_p, signed, zero), torch.where(use_p, zero, signed)], dim=1)
+
     def _pair_counts(self, dw: torch.Tensor, *, generator: torch.Generator | None = None,
                      rule: str | None = None) -> torch.Tensor:
         """`pulse_counts` for per-pair weight changes ``dw`` [n_significance, out, in]."""
@@ -431,8 +466,13 @@ class AnalogTile:
             if tuple(dw.shape) != self.shape:
                 raise ConfigError(f"delta_w has shape {tuple(dw.shape)}, tile is {self.shape}")
             w, row_g = self.weight_cache()
-            _, e = fused.dense(self.state, w, row_g, dw, self.config.update_rule != "deterministic", generator)
+            _, e = fused.dense(self.state, w, row_g, dw, self._mode(), generator)
             self._cache_key = None
+        elif self.config.update_rule == "fractional":
+            dg = self.fractional_requests(delta_w)
+            new, energy = self.device.program_fractional(self.state, dg, generator=generator)
+            self._store(new)
+            e = float(energy.sum())
         else:
             counts = self.pulse_counts(delta_w, generator=generator)
             e = float(self._program_counts(counts, generator).sum()) if bool((counts != 0).any()) else 0.0
@@ -451,7 +491,7 @@ class AnalogTile:
         if fused is None or x.shape[0] != 1 or x.device.type != "cpu":
             return self.update(scale * (d.to(torch.float64).T @ x.to(torch.float64)), generator=generator)
         w, row_g = self.weight_cache()
-        _, e = fused.outer(self.state, w, row_g, x, d, scale, self.config.update_rule != "deterministic", generator)
+        _, e = fused.outer(self.state, w, row_g, x, d, scale, self._mode(), generator)
         self._cache_key = None
         return self._after_update(e, generator)
 
@@ -492,7 +532,8 @@ class AnalogTile:
         fused = self._fused_path()
         if fused is not None:
             w, row_g = self.weight_cache()
-            n, e = fused.carry(self.state, w, row_g, self.config.carry_threshold, generator)
+            mode = FRACTIONAL if self.config.update_rule == "fractional" else DETERMINISTIC
+            n, e = fused.carry(self.state, w, row_g, self.config.carry_threshold, mode, generator)
             self._cache_key = None
             self.n_carries += int(n > 0)
             return e
@@ -507,6 +548,14 @@ class AnalogTile:
                                torch.zeros_like(move))
             dw[k] -= move
             dw[k + 1] += move
+        if self.config.update_rule == "fractional":
+            req = self._pair_requests(dw)
+            if not bool((req != 0).any()):
+                return 0.0
+            new, energy = self.device.program_fractional(self.state, req, generator=generator)
+            self._store(new)
+            self.n_carries += 1
+            return float(energy.sum())
         counts = self._pair_counts(dw, rule="deterministic")
         if not bool((counts != 0).any()):
             return 0.0

@@ -229,6 +229,21 @@ class Device(ABC):
         pulses = dataclasses.replace(self.nominal_pulses(c.sign()), count=c.abs())
         return self.apply(state, pulses, generator=generator)
 
+    def program_fractional(self, state: State, delta_g: torch.Tensor, *,
+                           generator: torch.Generator | None = None) -> tuple[State, torch.Tensor]:
+        """Fractional programming, CrossSim's lookup-table update: every device with a non-zero requested
+        change ``delta_g`` [S] (signed, array-shaped) moves by m = |delta_g| / its mean step of fractional
+        pulses, with the mean and variance of m pulses, from one draw (0 leaves it untouched). Returns (new
+        state, energy [J] per device). Only devices that know their per-state step statistics offer it
+        (`supports_fractional`)."""
+        raise ConfigError(f"device {self.name!r} has no fractional programming (update_rule 'fractional'); use "
+                          "'stochastic' or 'deterministic'")
+
+    @classmethod
+    def supports_fractional(cls) -> bool:
+        """Whether the device overrides `program_fractional`."""
+        return cls.program_fractional is not Device.program_fractional
+
     def mid_range_state(self, shape: tuple[int, ...], *, generator: torch.Generator | None = None) -> State:
         """A state of ``shape`` devices at mid-range (where `mean_step` is measured).
 

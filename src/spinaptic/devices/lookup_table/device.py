@@ -25,6 +25,9 @@ class LookupTableConfig:
         (uniform in the instance's range).
     dtype: "float32" (fast, what networks use) or "float64" conductance state and sampling.
     energy_per_pulse_j: programming energy per pulse [J] (>= 0; 0 = not modelled here).
+    n_levels: discrete conductance levels (a notched track's positions, paper 003 Fig. 5: "the updated
+        conductance is rounded to the closest discrete level"): after every update G snaps to the nearest of
+        ``n_levels`` evenly spaced levels of the instance's range (CrossSim's Nlevels); 0 = continuous.
 
     Variation knobs: none in the config; device-to-device variation is the table's instances (each device
     draws one), cycle-to-cycle variation is the table's per-bin Delta-G distribution (see `cycle_to_cycle`).
@@ -35,8 +38,13 @@ class LookupTableConfig:
     init: str = "min"
     dtype: str = "float32"
     energy_per_pulse_j: float = 0.0
+    n_levels: int = 0
 
     def __post_init__(self) -> None:
+        from ...config import check_int
+
+        if self.n_levels != 0:
+            check_int("n_levels (discrete conductance levels; 0 = continuous)", self.n_levels, 2, 1 << 20)
         check_choice("init", self.init, ("min", "mid", "max", "uniform"))
         check_choice("dtype", self.dtype, ("float32", "float64"))
         check_nonnegative("energy_per_pulse_j", self.energy_per_pulse_j, unit="J")
@@ -86,7 +94,7 @@ class LookupTableDevice(Device):
         dev = torch.device(device) if device is not None else torch.device("cpu")
         key = (str(dev), self.dtype)
         if key not in self._samplers:
-            self._samplers[key] = TableSampler(self.table, device=dev, dtype=self.dtype)
+            self._samplers[key] = TableSampler(self.table, device=dev, dtype=self.dtype, n_levels=self.config.n_levels)
         return self._samplers[key]
 
     def init_state(self, shape, *, generator=None, device=None) -> DeviceState:
@@ -106,7 +114,7 @@ class LookupTableDevice(Device):
             g = 0.5 * (lo + hi)
         else:
             g = lo + (hi - lo) * torch.rand(tuple(shape), generator=generator, dtype=self.dtype, device=dev)
-        return DeviceState(g=g, instance=inst)
+        return DeviceState(g=s.settle_tensor(g, lo, hi) if self.config.n_levels else g, instance=inst)
 
     def conductance(self, state: DeviceState) -> torch.Tensor:
         return state["g"]
@@ -132,6 +140,17 @@ class LookupTableDevice(Device):
         energy = n.abs().to(g.dtype) * self.config.energy_per_pulse_j
         return new, energy
 
+    def program_fractional(self, state: DeviceState, delta_g: torch.Tensor, *,
+                           generator: torch.Generator | None = None) -> tuple[DeviceState, torch.Tensor]:
+        """CrossSim's lookup-table update (`TableSampler.scaled_step`): a requested change ``delta_g`` [S] per
+        device realised by one draw scaled to |delta_g| / the instance's mean step; energy = that fraction of
+        a pulse x ``energy_per_pulse_j``."""
+        g = state["g"]
+        dg = torch.as_tensor(delta_g, device=g.device).to(torch.float64).expand(g.shape)
+        new = self.sampler(g.device).scaled_step(g, state["instance"], dg, generator)
+        steps = torch.where(dg > 0, dg / self.mean_step(1), -dg / self.mean_step(-1))
+        return DeviceState(g=new, instance=state["instance"]), steps * self.config.energy_per_pulse_j
+
     def nominal_pulses(self, direction) -> Pulses:
         d = torch.as_tensor(direction)
         return Pulses(amplitude=d.sign().to(torch.float64), count=(d != 0).to(torch.int64))
@@ -152,7 +171,8 @@ class LookupTableDevice(Device):
         """``init_state`` with every device in the middle of its instance's range."""
         st = self.init_state(shape, generator=generator)
         s = self.sampler(st["g"].device)
-        st["g"] = 0.5 * (s.g_lo[st["instance"]] + s.g_hi[st["instance"]])
+        lo, hi = s.g_lo[st["instance"]], s.g_hi[st["instance"]]
+        st["g"] = s.settle_tensor(0.5 * (lo + hi), lo, hi)
         return st
 
     def save(self, path: str | os.PathLike[str]) -> Path:

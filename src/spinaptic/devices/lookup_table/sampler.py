@@ -15,7 +15,7 @@ import torch
 from numba import njit
 
 from ...config import ConfigError, check_choice
-from .table import LookupTable
+from .table import LookupTable, _column_means
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -35,15 +35,14 @@ def counter_uniform(key, i, p):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def pulse_draw(x, d, row, u, flat, g_lo, g_hi, inv_h, mids, cdf, uniform_g, uniform_cdf):  # pragma: no cover
-    """Conductance after one pulse from ``x`` of a device of instance ``d`` whose (direction, instance) slab
-    of the flat bin-major table starts at bin ``row``, with uniform draw ``u``: nearest bin, interpolated
-    inverse CDF, clamp to the instance's range. The one per-pulse rule of every compiled table kernel."""
+def draw_address(x, d, row, u, g_lo, inv_h, mids, cdf, uniform_g, uniform_cdf):  # pragma: no cover
+    """Where a draw from conductance ``x`` of a device of instance ``d`` reads the flat bin-major table: the
+    device's (direction, instance) slab starts at bin ``row``; nearest bin j, uniform ``u`` mapped to the
+    lower CDF neighbour k0 and fraction f. Returns (flat index of q[j, k0], f, j)."""
     n_cdf = cdf.shape[0]
     n_bins = mids.shape[1] + 1
-    lo = g_lo[d]
     if uniform_g:
-        j = int(math.floor((x - lo) * inv_h[d] + 0.5))
+        j = int(math.floor((x - g_lo[d]) * inv_h[d] + 0.5))
     else:
         j = np.searchsorted(mids[d], x)
     if j < 0:
@@ -63,19 +62,37 @@ def pulse_draw(x, d, row, u, flat, g_lo, g_hi, inv_h, mids, cdf, uniform_g, unif
         elif k0 > n_cdf - 2:
             k0 = n_cdf - 2
         f = (u - cdf[k0]) / (cdf[k0 + 1] - cdf[k0])
-    b = (row + j) * n_cdf + k0
-    q0 = flat[b]
-    x = x + q0 + f * (flat[b + 1] - q0)
+    return (row + j) * n_cdf + k0, f, j
+
+
+@njit(cache=True, inline="always")
+def settle(x, d, g_lo, g_hi, n_levels):  # pragma: no cover
+    """Clamp ``x`` to instance ``d``'s range and, with ``n_levels`` >= 2, snap it to the nearest of that many
+    evenly spaced levels (a notched track's discrete positions; 0 = continuous)."""
+    lo = g_lo[d]
     hi = g_hi[d]
     if x < lo:
         x = lo
     elif x > hi:
         x = hi
+    if n_levels >= 2:
+        span = (hi - lo) / (n_levels - 1)
+        x = lo + np.rint((x - lo) / span) * span
     return x
 
 
+@njit(cache=True, inline="always")
+def pulse_draw(x, d, row, u, flat, g_lo, g_hi, inv_h, mids, cdf, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
+    """Conductance after one pulse from ``x`` with uniform draw ``u`` (`draw_address`, interpolated inverse
+    CDF, `settle`): the one per-pulse rule of every compiled table kernel."""
+    b, f, _ = draw_address(x, d, row, u, g_lo, inv_h, mids, cdf, uniform_g, uniform_cdf)
+    q0 = flat[b]
+    return settle(x + q0 + f * (flat[b + 1] - q0), d, g_lo, g_hi, n_levels)
+
+
 @njit(cache=True)
-def _step_kernel(g, inst, n, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, key):  # pragma: no cover
+def _step_kernel(g, inst, n, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels,
+                 key):  # pragma: no cover
     """In place: g[i] after n[i] (signed) pulses, sampling the flat bin-major (2, D, M, K) table.
 
     Pulse-major loops (pulse p for every device still pulsing, then p + 1) keep the table reads of different
@@ -96,7 +113,35 @@ def _step_kernel(g, inst, n, flat, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform
                 continue
             i = active[a]
             g[i] = pulse_draw(g[i], inst[i], rows[a], counter_uniform(key, i, p), flat, g_lo, g_hi, inv_h, mids, cdf,
-                              uniform_g, uniform_cdf)
+                              uniform_g, uniform_cdf, n_levels)
+
+
+@njit(cache=True)
+def _scaled_kernel(g, inst, dg, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
+                   uniform_cdf, n_levels, key):  # pragma: no cover
+    """In place: g[i] after a requested change dg[i] [S] (`TableSampler.scaled_step`)."""
+    n_bins = mids.shape[1] + 1
+    for i in range(g.size):
+        if dg[i] == 0.0:
+            continue
+        dec = 1 if dg[i] < 0 else 0
+        d = inst[i]
+        row = (dec * n_inst + d) * n_bins
+        g[i] = scaled_draw(g[i], d, row, abs(dg[i]) / inst_step[dec * n_inst + d], counter_uniform(key, i, 0), flat,
+                           mean, g_lo, g_hi, inv_h, mids, cdf, uniform_g, uniform_cdf, n_levels)
+
+
+@njit(cache=True, inline="always")
+def scaled_draw(x, d, row, m, u, flat, mean, g_lo, g_hi, inv_h, mids, cdf, uniform_g, uniform_cdf,
+                n_levels):  # pragma: no cover
+    """Conductance after a fractional update of ``m`` >= 0 of the instance's mean steps (CrossSim's
+    lookup-table rule): Delta-G = m mu(G) + sqrt(m) (q(G, u) - mu(G)), mu the table's mean at G's bin and q the
+    drawn quantile, so mean and variance scale with m as for m independent pulses; then `settle`."""
+    b, f, j = draw_address(x, d, row, u, g_lo, inv_h, mids, cdf, uniform_g, uniform_cdf)
+    q0 = flat[b]
+    q = q0 + f * (flat[b + 1] - q0)
+    mu = mean[row + j]
+    return settle(x + m * mu + math.sqrt(m) * (q - mu), d, g_lo, g_hi, n_levels)
 
 
 class TableSampler:
@@ -109,9 +154,10 @@ class TableSampler:
     """
 
     def __init__(self, table: LookupTable, *, device: torch.device | str | None = None,
-                 dtype: torch.dtype = torch.float32) -> None:
+                 dtype: torch.dtype = torch.float32, n_levels: int = 0) -> None:
         t = table.monotone()
         self.table = table
+        self.n_levels = int(n_levels)
         self.device = torch.device(device) if device is not None else torch.device("cpu")
         self.dtype = dtype
         self.D, self.K, self.M = t.n_instances, t.n_cdf, t.n_bins
@@ -133,6 +179,12 @@ class TableSampler:
         mids = 0.5 * (keys[:, 1:] + keys[:, :-1])  # bin edges between centres
         self.mid_keys = torch.as_tensor(mids.reshape(-1), dtype=torch.float64, device=self.device)
         c = t.cdf.astype(np.float64)
+        # mean Delta-G of every (direction, instance, bin), same row layout as the flat table, and the mean step
+        # magnitude of every (direction, instance) over its bins (the unit of the fractional "scaled" update)
+        mean = np.stack([np.stack([_column_means(q[d], c) for d in range(self.D)])
+                         for q in (t.dg_increasing, t.dg_decreasing)])  # (2, D, M)
+        self.mean = torch.as_tensor(mean.reshape(-1), dtype=dtype, device=self.device)
+        self.inst_step = torch.as_tensor(np.abs(mean.mean(axis=2)).reshape(-1), dtype=torch.float64, device=self.device)
         self.uniform_cdf = bool(np.abs(np.diff(c) - 1.0 / (self.K - 1)).max() <= 1e-4 / (self.K - 1))
         self.cdf = torch.as_tensor(c, dtype=dtype, device=self.device)
         # numpy views for the compiled CPU kernel
@@ -141,7 +193,52 @@ class TableSampler:
         if self.device.type == "cpu":
             self._np = dict(flat=self.flat.numpy(), g_lo=self.g_lo.numpy(), g_hi=self.g_hi.numpy(),
                             inv_h=self.inv_h.numpy(), mids=np.ascontiguousarray(0.5 * (g[:, 1:] + g[:, :-1]), dtype=npdt),
-                            cdf=np.ascontiguousarray(c, dtype=npdt))
+                            cdf=np.ascontiguousarray(c, dtype=npdt), mean=self.mean.numpy(),
+                            inst_step=self.inst_step.numpy())
+
+    def settle_tensor(self, g: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor) -> torch.Tensor:
+        """Clamp to [lo, hi] and snap to ``n_levels`` levels (as the compiled `settle`)."""
+        g = torch.minimum(torch.maximum(g, lo), hi)
+        if self.n_levels >= 2:
+            span = (hi - lo) / (self.n_levels - 1)
+            g = lo + torch.round((g - lo) / span) * span
+        return g
+
+    def scaled_step(self, g: torch.Tensor, instance: torch.Tensor, delta_g: torch.Tensor,
+                    generator: torch.Generator | None = None, backend: str = "auto") -> torch.Tensor:
+        """Conductance after a requested change ``delta_g`` [S] (signed: + potentiates), one table draw per
+        device with a non-zero request (CrossSim's lookup-table rule, `scaled_draw`): m = |delta_g| / mean
+        step of the device's instance and direction (``inst_step``), Delta-G = m mu(G) + sqrt(m) (q(G, u) -
+        mu(G)); so E[Delta-G] = delta_g wherever the table's mean is flat. Returns a new tensor in the
+        sampler's dtype. The two backends draw different samples."""
+        check_choice("backend", backend, ("auto", "numba", "torch"))
+        shape = g.shape
+        n = torch.as_tensor(delta_g, device=g.device).to(torch.float64).expand(shape).reshape(-1).contiguous()
+        inst = instance.to(torch.int64).expand(shape).reshape(-1).contiguous()
+        out = g.detach().to(self.dtype).reshape(-1).clone()
+        if backend == "numba" or (backend == "auto" and self._np is not None and g.device.type == "cpu"):
+            if self._np is None or g.device.type != "cpu":
+                raise ConfigError("backend 'numba' needs CPU tensors and a CPU sampler")
+            a = self._np
+            key = np.uint64(int(torch.randint(0, 2**62, (1,), generator=generator)))
+            _scaled_kernel(out.numpy(), inst.numpy(), n.numpy(), a["flat"], a["mean"], a["inst_step"], a["g_lo"],
+                           a["g_hi"], a["inv_h"], a["mids"], a["cdf"], self.D, self.uniform_g, self.uniform_cdf,
+                           self.n_levels, key)
+            return out.reshape(shape)
+        active = n.nonzero().squeeze(1)
+        if active.numel():
+            na = n.index_select(0, active)
+            ins = inst.index_select(0, active)
+            dec = na < 0
+            lo, hi, inv_h, row = self._per_device(ins, dec)
+            ga = out.index_select(0, active)
+            u = torch.rand(ga.shape, generator=generator, dtype=self.dtype, device=g.device)
+            q = self._draw(ga, ins, lo, inv_h, row, u)
+            j = self.bin_index(ga, ins)
+            mu = self.mean.index_select(0, row + j)
+            m = (na.abs() / self.inst_step.index_select(0, dec.to(torch.int64) * self.D + ins)).to(self.dtype)
+            out.index_copy_(0, active, self.settle_tensor(ga + m * mu + m.sqrt() * (q - mu), lo, hi))
+        return out.reshape(shape)
 
     def bin_index(self, g: torch.Tensor, instance: torch.Tensor) -> torch.Tensor:
         """Nearest bin j (int64) of conductance ``g`` [S] in ``instance``'s grid (clamped to [0, M-1])."""
@@ -225,7 +322,7 @@ class TableSampler:
         key = np.uint64(int(torch.randint(0, 2**62, (1,), generator=generator)))
         a = self._np
         _step_kernel(out.numpy(), inst.numpy(), n.numpy(), a["flat"], a["g_lo"], a["g_hi"], a["inv_h"], a["mids"],
-                     a["cdf"], self.D, self.uniform_g, self.uniform_cdf, key)
+                     a["cdf"], self.D, self.uniform_g, self.uniform_cdf, self.n_levels, key)
         return out.reshape(shape)
 
     def _step_torch(self, g: torch.Tensor, instance: torch.Tensor, n_pulses: torch.Tensor,
@@ -256,6 +353,6 @@ class TableSampler:
             u = torch.rand(c, generator=generator, dtype=self.dtype, device=g.device)
             sub = gs[:c]
             new = self._draw(sub, ins[:c], lo[:c], inv_h[:c], row[:c], u).add_(sub)
-            gs[:c] = torch.minimum(torch.maximum(new, lo[:c]), hi[:c])
+            gs[:c] = self.settle_tensor(new, lo[:c], hi[:c])
         out.index_copy_(0, active, gs.to(out.dtype))
         return out.reshape(shape)
