@@ -153,3 +153,66 @@ def test_sgd_fast_path_equals_the_general_optimizer_path():
     for i in range(2):
         ((m(x[i:i + 1]) - t[i:i + 1]) ** 2).sum().backward()
     assert m.factors_match_grad() and m._factors[0].shape[0] == 2
+
+
+# ------------------------------------------------------------------ fractional rule and notched levels
+def _noisy_table_device(spread: float, n_levels: int = 0) -> LookupTableDevice:
+    """Flat-mean table (1 uS up / -1 uS down on 10..50 uS) with a uniform spread of +-``spread`` uS."""
+    k, m = 101, 21
+    col = 1e-6 + spread * 1e-6 * np.linspace(-1, 1, k)
+    inc = np.broadcast_to(col[None, :, None], (1, k, m)).copy()
+    dec = np.broadcast_to(-col[::-1][None, :, None], (1, k, m)).copy()
+    g = np.linspace(10e-6, 50e-6, m)[None]
+    return LookupTableDevice(table=LookupTable(g, np.linspace(0, 1, k), inc, dec, name="flat"), init="mid",
+                             n_levels=n_levels)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_fractional_rule_realises_the_requested_change_with_pulse_statistics(fused):
+    """E[Delta-G] = request and Var[Delta-G] = m sigma^2 for m = request / mean step (the variance of m pulses)."""
+    dev = _noisy_table_device(spread=0.5)
+    cfg = TileConfig(device="lookup-table", w_max=1.0, read_noise=False, update_rule="fractional")
+    shape = (50, 200)
+    tile = AnalogTile(shape, cfg, weights=torch.zeros(shape), device=dev, generator=torch.Generator().manual_seed(0),
+                      fused=fused)
+    g0 = tile._g_tensor().clone()
+    m = 0.3  # fraction of a mean step
+    tile.update(torch.full(shape, m * tile.weight_step, dtype=torch.float64), generator=torch.Generator().manual_seed(1))
+    dg = (tile._g_tensor() - g0)[0].sum(0)  # one of the two halves moved per weight
+    sigma2 = (0.5e-6) ** 2 / 3  # uniform +-0.5 uS
+    assert float(dg.mean()) == pytest.approx(m * 1e-6, rel=0.01)
+    assert float(dg.var()) == pytest.approx(m * sigma2, rel=0.08)
+
+
+def test_fractional_needs_a_device_that_offers_it():
+    from spinaptic.config import ConfigError
+
+    with pytest.raises(ConfigError, match="fractional"):
+        AnalogTile((2, 3), TileConfig(device="ideal", update_rule="fractional"))
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_notched_levels_round_small_updates_away_unless_the_device_is_noisy(fused):
+    """Paper 003, Fig. 5e: on a 32-notch device a request of a fifth of a level spacing rounds back to the
+    same level on a quiet device, while a noisy one (SOT-like) still moves some weights (both ways, with
+    the requested mean direction)."""
+    cfg = TileConfig(device="lookup-table", w_max=1.0, read_noise=False, update_rule="fractional")
+    shape = (40, 100)
+    moved = {}
+    for spread in (0.05, 4.0):
+        dev = _noisy_table_device(spread=spread, n_levels=32)
+        tile = AnalogTile(shape, cfg, weights=torch.zeros(shape), device=dev,
+                          generator=torch.Generator().manual_seed(0), fused=fused)
+        levels = 10e-6 + (40e-6 / 31) * torch.arange(32, dtype=torch.float64)
+        w0 = tile.weights().clone()
+        spacing_w = (40e-6 / 31) / tile.g_per_weight
+        for step in range(5):
+            tile.update(torch.full(shape, 0.2 * spacing_w, dtype=torch.float64),
+                        generator=torch.Generator().manual_seed(10 + step))
+        g = tile._g_tensor().reshape(-1, 1)
+        assert float((g - levels[None]).abs().min(1).values.max()) < 1e-11  # every device on a level
+        moved[spread] = float(((tile.weights() - w0).abs() > 1e-9).to(torch.float64).mean())
+        if spread > 1:
+            assert float((tile.weights() - w0).mean()) > 0
+    assert moved[0.05] == 0.0
+    assert moved[4.0] > 0.2

@@ -81,78 +81,99 @@ def _request(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, mode, u_rou
     return max(n, 0.0), k, r
 
 
-@njit(cache=True)
-def _draw_queue(g, inst, w, delta, q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
-                g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
-    """Program the ``nq`` queued devices (amounts from `_request`), then refresh the weight cache and add
-    the row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses (fractional ones summed).
+@njit(cache=True, inline="always")
+def _enqueue(nq, iw, fw, xw, g, inst, k, ip, amt, up, mode, key, mean, inst_step, g_lo, inv_h, mids, cdf, n_inst,
+             uniform_g, uniform_cdf):  # pragma: no cover
+    """Queue device ``k`` (weight index ``ip``, amount ``amt`` from `_request`, ``up`` = 1 if G rises); a
+    ``FRACTIONAL`` entry is addressed here, while its state is in cache: instance, mean-table index, table
+    address and fraction, and the amount as a fraction of the instance's mean step. Returns nq + 1."""
+    iw[0, nq] = k
+    iw[1, nq] = ip
+    iw[2, nq] = up
+    fw[0, nq] = amt
+    if mode == FRACTIONAL:
+        d = inst[k]
+        x = g[k]
+        dd = (1 - up) * n_inst + d
+        row = dd * (mids.shape[1] + 1)
+        a_, f_, j = draw_address(x, d, row, counter_uniform(key, k, 0), g_lo, inv_h, mids, cdf, uniform_g, uniform_cdf)
+        iw[3, nq] = d
+        iw[4, nq] = row + j
+        iw[6, nq] = a_
+        fw[1, nq] = f_
+        fw[0, nq] = amt / inst_step[dd]
+        xw[nq] = x
+    return nq + 1
 
-    The table reads are split from the arithmetic: one loop computes every device's table address, a tight
-    loop gathers the two CDF neighbours (many independent cache misses in flight), a third applies them.
-    Pulses are drawn pulse-major (pulse p of every device still pulsing, then p + 1)."""
+
+@njit(cache=True)
+def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
+                g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
+    """Program the ``nq`` queued devices (`_enqueue`: ``iw[0]`` flat state index, ``iw[1]`` weight index
+    i * n_in + j, ``iw[2]`` 1 if G rises, ``fw[0]`` amount), then refresh the weight cache and add the
+    row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses (fractional ones summed).
+
+    The table reads are split from the arithmetic: tight loops gather the two CDF neighbours of every
+    device (many independent cache misses in flight), another applies them. Pulses are drawn pulse-major
+    (pulse p of every device still pulsing, then p + 1)."""
     n_out, n_in = w.shape
     half = n_out * n_in
     n_bins = mids.shape[1] + 1
-    x = np.empty(nq, dtype=g.dtype)  # the state dtype, so every pulse rounds as in the sampler
-    dev = np.empty(nq, dtype=np.int64)
-    row = np.empty(nq, dtype=np.int64)
-    for b in range(nq):
-        x[b] = g[q_idx[b]]
-    for b in range(nq):
-        dev[b] = inst[q_idx[b]]
-    top = 0
-    for b in range(nq):
-        row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
-        if mode != FRACTIONAL:
-            top = max(top, int(q_amt[b]))
-    act = np.empty(nq, dtype=np.int64)
-    addr = np.empty(nq, dtype=np.int64)
-    frac = np.empty(nq)
-    q0 = np.empty(nq, dtype=flat.dtype)
-    q1 = np.empty(nq, dtype=flat.dtype)
-    n_rounds = 1 if mode == FRACTIONAL else top
-    for p in range(n_rounds):
-        m = 0
+    q_idx, q_ij, q_up, dev, row, act, addr = iw[0], iw[1], iw[2], iw[3], iw[4], iw[5], iw[6]
+    q_amt, frac = fw[0], fw[1]
+    x = xw  # the state dtype, so every pulse rounds as in the sampler
+    q0, q1 = qw[0], qw[1]
+    if mode == FRACTIONAL:  # one draw each, addressed by _enqueue
         for b in range(nq):
-            if mode == FRACTIONAL or q_amt[b] > p:
-                act[m] = b
-                m += 1
-        for t in range(m):
-            b = act[t]
-            a_, f_, j = draw_address(x[b], dev[b], row[b], counter_uniform(key, q_idx[b], p), g_lo, inv_h, mids, cdf,
-                                     uniform_g, uniform_cdf)
-            addr[t] = a_
-            frac[t] = f_
-            if mode == FRACTIONAL:
-                dev_dir = (1 - q_up[b]) * n_inst + dev[b]
-                q_amt[b] = q_amt[b] / inst_step[dev_dir]  # |Delta-G| -> fraction of the instance's mean step
-                row[b] = row[b] + j  # remembered for the mean lookup
-        for t in range(m):
-            q0[t] = flat[addr[t]]
-        for t in range(m):
-            q1[t] = flat[addr[t] + 1]
-        for t in range(m):
-            b = act[t]
-            q = q0[t] + frac[t] * (q1[t] - q0[t])
-            if mode == FRACTIONAL:
-                mu = mean[row[b]]
-                mb = q_amt[b]
-                x[b] = settle(x[b] + mb * mu + math.sqrt(mb) * (q - mu), dev[b], g_lo, g_hi, n_levels)
-            else:
-                x[b] = settle(x[b] + q, dev[b], g_lo, g_hi, n_levels)
+            q0[b] = flat[addr[b]]
+        for b in range(nq):
+            q1[b] = flat[addr[b] + 1]
+        for b in range(nq):
+            q = q0[b] + frac[b] * (q1[b] - q0[b])
+            mu = mean[row[b]]
+            mb = q_amt[b]
+            x[b] = settle(x[b] + mb * mu + math.sqrt(mb) * (q - mu), dev[b], g_lo, g_hi, n_levels)
+    else:
+        for b in range(nq):
+            x[b] = g[q_idx[b]]
+        for b in range(nq):
+            dev[b] = inst[q_idx[b]]
+        top = 0
+        for b in range(nq):
+            row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
+            top = max(top, int(q_amt[b]))
+        for p in range(top):
+            m = 0
+            for b in range(nq):
+                if q_amt[b] > p:
+                    act[m] = b
+                    m += 1
+            for t in range(m):
+                b = act[t]
+                a_, f_, _ = draw_address(x[b], dev[b], row[b], counter_uniform(key, q_idx[b], p), g_lo, inv_h, mids,
+                                         cdf, uniform_g, uniform_cdf)
+                addr[t] = a_
+                frac[t] = f_
+            for t in range(m):
+                q0[t] = flat[addr[t]]
+            for t in range(m):
+                q1[t] = flat[addr[t] + 1]
+            for t in range(m):
+                b = act[t]
+                x[b] = settle(x[b] + q0[t] + frac[t] * (q1[t] - q0[t]), dev[b], g_lo, g_hi, n_levels)
     tot = 0.0
+    wf = w.reshape(-1)
     for b in range(nq):
         tot += q_amt[b]
         k = q_idx[b]
         old = np.float64(g[k])
         g[k] = x[b]
-        ip = k % half
-        j = ip % n_in
-        delta[j] += np.float64(g[k]) - old
+        ip = q_ij[b]
+        delta[ip - (ip // n_in) * n_in] += np.float64(g[k]) - old
         s = 0.0
         for mm in range(n_pairs):
             s += (g[2 * mm * half + ip] - g[(2 * mm + 1) * half + ip]) * inv_gpw[mm]
-        w[ip // n_in, j] = s
+        wf[ip] = s
     return tot
 
 
@@ -162,7 +183,7 @@ def _chunk(c, n_chunks, n):  # pragma: no cover
 
 
 @njit(parallel=True, cache=True)
-def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down,
+def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down,
                  mode, key, n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
                  uniform_cdf, n_levels):  # pragma: no cover
     """Delta-W[i, j] = scale d[i] x[j] for the non-zero inputs (``cols``, values ``xs``); returns pulses.
@@ -175,10 +196,7 @@ def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
         lo, hi = _chunk(c, n_chunks, n_out)
-        cap = (hi - lo) * cols.size
-        q_idx = np.empty(cap, dtype=np.int64)
-        q_amt = np.empty(cap)
-        q_up = np.empty(cap, dtype=np.int64)
+        iw, fw, xw, qw = iws[c], fws[c], xws[c], qws[c]
         nq = 0
         for i in range(lo, hi):
             di = d[i] * scale
@@ -189,11 +207,9 @@ def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
                 if n > 0:
-                    q_idx[nq] = k
-                    q_amt[nq] = n
-                    q_up[nq] = up
-                    nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                    nq = _enqueue(nq, iw, fw, xw, g, inst, k, ip, n, up, mode, key, mean, inst_step, g_lo, inv_h, mids,
+                                  cdf, n_inst, uniform_g, uniform_cdf)
+        pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
         for a in range(cols.size):
@@ -202,7 +218,7 @@ def outer_kernel(g, inst, w, row_g, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g
 
 
 @njit(parallel=True, cache=True)
-def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, mode, key,
+def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, mode, key,
                  n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf,
                  n_levels):  # pragma: no cover
     """Delta-W given as a dense [out, in] matrix ``dwm`` (zeros skipped); returns pulses."""
@@ -213,10 +229,7 @@ def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, st
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
         lo, hi = _chunk(c, n_chunks, n_out)
-        cap = (hi - lo) * n_in
-        q_idx = np.empty(cap, dtype=np.int64)
-        q_amt = np.empty(cap)
-        q_up = np.empty(cap, dtype=np.int64)
+        iw, fw, xw, qw = iws[c], fws[c], xws[c], qws[c]
         nq = 0
         for i in range(lo, hi):
             for j in range(n_in):
@@ -227,11 +240,9 @@ def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, st
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, dw, gpw, g_min, g_max, step_up, step_down, mode, u)
                 if n > 0:
-                    q_idx[nq] = k
-                    q_amt[nq] = n
-                    q_up[nq] = up
-                    nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                    nq = _enqueue(nq, iw, fw, xw, g, inst, k, ip, n, up, mode, key, mean, inst_step, g_lo, inv_h, mids,
+                                  cdf, n_inst, uniform_g, uniform_cdf)
+        pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
         for j in range(n_in):
@@ -240,7 +251,7 @@ def dense_kernel(g, inst, w, row_g, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, st
 
 
 @njit(parallel=True, cache=True)
-def carry_kernel(g, inst, w, row_g, pair_w_max, inv_gpw, gpws, threshold, n_pairs, g_min, g_max, step_up, step_down,
+def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpws, threshold, n_pairs, g_min, g_max, step_up, step_down,
                  mode, key, n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf,
                  n_levels):  # pragma: no cover
     """Periodic carry of `AnalogTile.carry` for every weight (from one snapshot of the pair weights, then
@@ -251,10 +262,7 @@ def carry_kernel(g, inst, w, row_g, pair_w_max, inv_gpw, gpws, threshold, n_pair
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
         lo, hi = _chunk(c, n_chunks, n_out)
-        cap = (hi - lo) * n_in * n_pairs
-        q_idx = np.empty(cap, dtype=np.int64)
-        q_amt = np.empty(cap)
-        q_up = np.empty(cap, dtype=np.int64)
+        iw, fw, xw, qw = iws[c], fws[c], xws[c], qws[c]
         nq = 0
         wk = np.empty(n_pairs)
         dw = np.empty(n_pairs)
@@ -279,11 +287,9 @@ def carry_kernel(g, inst, w, row_g, pair_w_max, inv_gpw, gpws, threshold, n_pair
                     o = 2 * k * half + ip
                     n, m, up = _request(g, o, o + half, dw[k], gpws[k], g_min, g_max, step_up, step_down, mode, 0.0)
                     if n > 0:
-                        q_idx[nq] = m
-                        q_amt[nq] = n
-                        q_up[nq] = up
-                        nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], q_idx, q_amt, q_up, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                        nq = _enqueue(nq, iw, fw, xw, g, inst, m, ip, n, up, mode, key, mean, inst_step, g_lo, inv_h,
+                                      mids, cdf, n_inst, uniform_g, uniform_cdf)
+        pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
         for j in range(n_in):
@@ -324,6 +330,21 @@ class FusedTableUpdate:
         self.inv_gpw = 1.0 / self.gpws
         self.pair_w_max = pair_w_max.to(torch.float64).numpy().copy()
         self._gpw0 = float(self.gpws[0])
+        self._ws_key: tuple | None = None
+        self._ws: tuple[np.ndarray, ...] = ()
+
+    def _workspace(self, g: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+        """Queue workspaces per thread chunk, allocated once (fresh per-call allocations page-fault on every
+        call): int64 [chunks, 7, cap], float64 [chunks, 2, cap], state dtype [chunks, cap], table dtype
+        [chunks, 2, cap], cap = the most weights a chunk can queue (every pair of its rows)."""
+        chunks = numba.get_num_threads()
+        cap = -(-shape[0] // chunks) * shape[1] * len(self.gpws)
+        key = (chunks, cap, g.dtype, self._tables[0].dtype)
+        if self._ws_key != key:
+            self._ws = (np.empty((chunks, 7, cap), dtype=np.int64), np.empty((chunks, 2, cap)),
+                        np.empty((chunks, cap), dtype=g.dtype), np.empty((chunks, 2, cap), dtype=self._tables[0].dtype))
+            self._ws_key = key
+        return self._ws
 
     @staticmethod
     def _key(generator: torch.Generator | None) -> np.uint64:
@@ -343,7 +364,7 @@ class FusedTableUpdate:
         g, inst = self._flat(state)
         xn = _vector(x)
         cols = np.flatnonzero(xn)
-        n = outer_kernel(g, inst, w.numpy(), row_g.numpy(), cols, xn[cols], _vector(d), float(scale), self.inv_gpw,
+        n = outer_kernel(g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), cols, xn[cols], _vector(d), float(scale), self.inv_gpw,
                          len(self.gpws), self._gpw0, self.g_min, self.g_max, self.step_up, self.step_down,
                          int(mode), self._key(generator), numba.get_num_threads(), *self._tables)
         return float(n), n * self.energy_per_pulse_j
@@ -353,7 +374,7 @@ class FusedTableUpdate:
         """Delta-W as a dense [out, in] matrix; returns (pulses, energy [J])."""
         g, inst = self._flat(state)
         dwm = delta_w.detach().to(torch.float64).contiguous().numpy()
-        n = dense_kernel(g, inst, w.numpy(), row_g.numpy(), dwm, self.inv_gpw, len(self.gpws), float(self.gpws[0]),
+        n = dense_kernel(g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), dwm, self.inv_gpw, len(self.gpws), float(self.gpws[0]),
                          self.g_min, self.g_max, self.step_up, self.step_down, int(mode), self._key(generator),
                          numba.get_num_threads(), *self._tables)
         return float(n), n * self.energy_per_pulse_j
@@ -362,7 +383,7 @@ class FusedTableUpdate:
               generator: torch.Generator | None) -> tuple[float, float]:
         """Periodic carry over every weight; returns (pulses, energy [J])."""
         g, inst = self._flat(state)
-        n = carry_kernel(g, inst, w.numpy(), row_g.numpy(), self.pair_w_max, self.inv_gpw, self.gpws, float(threshold),
+        n = carry_kernel(g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), self.pair_w_max, self.inv_gpw, self.gpws, float(threshold),
                          len(self.gpws), self.g_min, self.g_max, self.step_up, self.step_down, int(mode),
                          self._key(generator),
                          numba.get_num_threads(), *self._tables)
