@@ -81,41 +81,17 @@ def _request(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, mode, u_rou
     return max(n, 0.0), k, r
 
 
-@njit(cache=True, inline="always")
-def _enqueue(nq, iw, fw, xw, g, inst, k, ip, amt, up, mode, key, mean, inst_step, g_lo, inv_h, mids, cdf, n_inst,
-             uniform_g, uniform_cdf):  # pragma: no cover
-    """Queue device ``k`` (weight index ``ip``, amount ``amt`` from `_request`, ``up`` = 1 if G rises); a
-    ``FRACTIONAL`` entry is addressed here, while its state is in cache: instance, mean-table index, table
-    address and fraction, and the amount as a fraction of the instance's mean step. Returns nq + 1."""
-    iw[0, nq] = k
-    iw[1, nq] = ip
-    iw[2, nq] = up
-    fw[0, nq] = amt
-    if mode == FRACTIONAL:
-        d = inst[k]
-        x = g[k]
-        dd = (1 - up) * n_inst + d
-        row = dd * (mids.shape[1] + 1)
-        a_, f_, j = draw_address(x, d, row, counter_uniform(key, k, 0), g_lo, inv_h, mids, cdf, uniform_g, uniform_cdf)
-        iw[3, nq] = d
-        iw[4, nq] = row + j
-        iw[6, nq] = a_
-        fw[1, nq] = f_
-        fw[0, nq] = amt / inst_step[dd]
-        xw[nq] = x
-    return nq + 1
-
-
 @njit(cache=True)
 def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
                 g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
-    """Program the ``nq`` queued devices (`_enqueue`: ``iw[0]`` flat state index, ``iw[1]`` weight index
-    i * n_in + j, ``iw[2]`` 1 if G rises, ``fw[0]`` amount), then refresh the weight cache and add the
-    row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses (fractional ones summed).
+    """Program the ``nq`` queued devices (workspace rows ``iw[0]`` flat state index, ``iw[1]`` weight index
+    i * n_in + j, ``iw[2]`` 1 if G rises, ``fw[0]`` amount from `_request`), then refresh the weight cache and
+    add the row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses (fractional ones
+    summed).
 
-    The table reads are split from the arithmetic: tight loops gather the two CDF neighbours of every
-    device (many independent cache misses in flight), another applies them. Pulses are drawn pulse-major
-    (pulse p of every device still pulsing, then p + 1)."""
+    The table reads are split from the arithmetic: one loop computes every device's table address, tight
+    loops gather the two CDF neighbours (many independent cache misses in flight), another applies them.
+    Pulses are drawn pulse-major (pulse p of every device still pulsing, then p + 1)."""
     n_out, n_in = w.shape
     half = n_out * n_in
     n_bins = mids.shape[1] + 1
@@ -123,7 +99,19 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
     q_amt, frac = fw[0], fw[1]
     x = xw  # the state dtype, so every pulse rounds as in the sampler
     q0, q1 = qw[0], qw[1]
-    if mode == FRACTIONAL:  # one draw each, addressed by _enqueue
+    for b in range(nq):
+        x[b] = g[q_idx[b]]
+    for b in range(nq):
+        dev[b] = inst[q_idx[b]]
+    if mode == FRACTIONAL:  # one draw each
+        for b in range(nq):
+            dd = (1 - q_up[b]) * n_inst + dev[b]
+            a_, f_, j = draw_address(x[b], dev[b], dd * n_bins, counter_uniform(key, q_idx[b], 0), g_lo, inv_h, mids,
+                                     cdf, uniform_g, uniform_cdf)
+            addr[b] = a_
+            frac[b] = f_
+            row[b] = dd * n_bins + j  # the mean-table index
+            q_amt[b] = q_amt[b] / inst_step[dd]  # |Delta-G| -> fraction of the instance's mean step
         for b in range(nq):
             q0[b] = flat[addr[b]]
         for b in range(nq):
@@ -134,10 +122,6 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
             mb = q_amt[b]
             x[b] = settle(x[b] + mb * mu + math.sqrt(mb) * (q - mu), dev[b], g_lo, g_hi, n_levels)
     else:
-        for b in range(nq):
-            x[b] = g[q_idx[b]]
-        for b in range(nq):
-            dev[b] = inst[q_idx[b]]
         top = 0
         for b in range(nq):
             row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
@@ -206,9 +190,12 @@ def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_
                 ip = i * n_in + cols[a]
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
-                if n > 0:
-                    nq = _enqueue(nq, iw, fw, xw, g, inst, k, ip, n, up, mode, key, mean, inst_step, g_lo, inv_h, mids,
-                                  cdf, n_inst, uniform_g, uniform_cdf)
+                if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
+                    iw[0, nq] = k
+                    iw[1, nq] = ip
+                    iw[2, nq] = up
+                    fw[0, nq] = n
+                    nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
@@ -239,9 +226,12 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
                 ip = i * n_in + j
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, dw, gpw, g_min, g_max, step_up, step_down, mode, u)
-                if n > 0:
-                    nq = _enqueue(nq, iw, fw, xw, g, inst, k, ip, n, up, mode, key, mean, inst_step, g_lo, inv_h, mids,
-                                  cdf, n_inst, uniform_g, uniform_cdf)
+                if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
+                    iw[0, nq] = k
+                    iw[1, nq] = ip
+                    iw[2, nq] = up
+                    fw[0, nq] = n
+                    nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
@@ -287,8 +277,11 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
                     o = 2 * k * half + ip
                     n, m, up = _request(g, o, o + half, dw[k], gpws[k], g_min, g_max, step_up, step_down, mode, 0.0)
                     if n > 0:
-                        nq = _enqueue(nq, iw, fw, xw, g, inst, m, ip, n, up, mode, key, mean, inst_step, g_lo, inv_h,
-                                      mids, cdf, n_inst, uniform_g, uniform_cdf)
+                        iw[0, nq] = m
+                        iw[1, nq] = ip
+                        iw[2, nq] = up
+                        fw[0, nq] = n
+                        nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     for c in range(n_chunks):
