@@ -161,6 +161,14 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
     return tot
 
 
+@njit(cache=True)
+def _reduce_rows(row_g, delta):  # pragma: no cover
+    """row_g += the chunks' row-sum changes (delta [chunks, in])."""
+    for c in range(delta.shape[0]):
+        for j in range(delta.shape[1]):
+            row_g[j] += delta[c, j]
+
+
 @njit(cache=True, inline="always")
 def _chunk(c, n_chunks, n):  # pragma: no cover
     return (c * n) // n_chunks, ((c + 1) * n) // n_chunks
@@ -198,9 +206,7 @@ def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_
                     nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
-    for c in range(n_chunks):
-        for a in range(cols.size):
-            row_g[cols[a]] += delta[c, cols[a]]
+    _reduce_rows(row_g, delta)
     return pulses.sum()
 
 
@@ -234,9 +240,7 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
                     nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
-    for c in range(n_chunks):
-        for j in range(n_in):
-            row_g[j] += delta[c, j]
+    _reduce_rows(row_g, delta)
     return pulses.sum()
 
 
@@ -284,9 +288,7 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
                         nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
-    for c in range(n_chunks):
-        for j in range(n_in):
-            row_g[j] += delta[c, j]
+    _reduce_rows(row_g, delta)
     return pulses.sum()
 
 

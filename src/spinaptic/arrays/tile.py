@@ -419,14 +419,19 @@ class AnalogTile:
         full[0] = dw
         return self._pair_requests(full)
 
-    def _pair_requests(self, dw: torch.Tensor) -> torch.Tensor:
-        """`fractional_requests` for per-pair weight changes ``dw`` [n_significance, out, in]."""
+    def _headroom(self, dw: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The complementary choice for per-pair weight changes ``dw`` [n_significance, out, in]: (dw >= 0,
+        True where G+ is programmed, headroom of G+ and of G- [S] in the needed direction)."""
         g = self._g_tensor()
         gp, gn = g[:, 0], g[:, 1]
         up = dw >= 0
         room_p = torch.where(up, self.g_max - gp, gp - self.g_min).clamp_min(0.0)
         room_n = torch.where(up, gn - self.g_min, self.g_max - gn).clamp_min(0.0)
-        use_p = room_p >= room_n
+        return up, room_p >= room_n, room_p, room_n
+
+    def _pair_requests(self, dw: torch.Tensor) -> torch.Tensor:
+        """`fractional_requests` for per-pair weight changes ``dw`` [n_significance, out, in]."""
+        up, use_p, room_p, room_n = self._headroom(dw)
         a = torch.minimum(dw.abs() * self._gpw(dw), torch.where(use_p, room_p, room_n))
         signed = torch.where(use_p == up, a, -a)
         zero = torch.zeros_like(signed)
@@ -436,12 +441,7 @@ class AnalogTile:
                      rule: str | None = None) -> torch.Tensor:
         """`pulse_counts` for per-pair weight changes ``dw`` [n_significance, out, in]."""
         rule = self.config.update_rule if rule is None else check_choice("rule", rule, UPDATE_RULES)
-        g = self._g_tensor()
-        gp, gn = g[:, 0], g[:, 1]
-        up = dw >= 0
-        room_p = torch.where(up, self.g_max - gp, gp - self.g_min).clamp_min(0.0)
-        room_n = torch.where(up, gn - self.g_min, self.g_max - gn).clamp_min(0.0)
-        use_p = room_p >= room_n
+        up, use_p, room_p, room_n = self._headroom(dw)
         # G+ rises / G- falls for Delta-W > 0: the step of the direction the chosen device moves in
         step = torch.where(use_p == up, self.step_up, self.step_down)
         n = dw.abs() * self._gpw(dw) / step
