@@ -208,6 +208,8 @@ class AnalogTile:
         self._w32: torch.Tensor | None = None
         self._row_g: torch.Tensor | None = None
         self._fused: FusedTableUpdate | None = None
+        self._generation = 0
+        self._xbars: tuple[tuple, list[Crossbar]] | None = None
         self._fused_w_max: float | None = None
         self.program_energy_j = 0.0
         self.n_updates = 0
@@ -226,7 +228,14 @@ class AnalogTile:
 
     # ---------------------------------------------------------------- device state
     def _state_key(self) -> tuple:
-        return tuple((id(t), t._version) for t in self.state_tensors().values())
+        """Changes whenever the state does: tensor identities and versions, and a generation counter for the
+        compiled path (it writes through numpy views, which torch's version counters do not see)."""
+        return (self._generation, *((id(t), t._version) for t in self.state_tensors().values()))
+
+    def _after_fused(self) -> None:
+        """After a compiled update: new generation; the weight cache, updated in place, stays valid."""
+        self._generation += 1
+        self._w_key = self._state_key()
 
     def _fused_path(self) -> FusedTableUpdate | None:
         """The compiled update path (`arrays.fused_update`) when the device and state allow it, else None."""
@@ -467,7 +476,7 @@ class AnalogTile:
                 raise ConfigError(f"delta_w has shape {tuple(dw.shape)}, tile is {self.shape}")
             w, row_g = self.weight_cache()
             _, e = fused.dense(self.state, w, row_g, dw, self._mode(), generator)
-            self._cache_key = None
+            self._after_fused()
         elif self.config.update_rule == "fractional":
             dg = self.fractional_requests(delta_w)
             new, energy = self.device.program_fractional(self.state, dg, generator=generator)
@@ -492,7 +501,7 @@ class AnalogTile:
             return self.update(scale * (d.to(torch.float64).T @ x.to(torch.float64)), generator=generator)
         w, row_g = self.weight_cache()
         _, e = fused.outer(self.state, w, row_g, x, d, scale, self._mode(), generator)
-        self._cache_key = None
+        self._after_fused()
         return self._after_update(e, generator)
 
     def _after_update(self, e: float, generator: torch.Generator | None) -> float:
@@ -534,7 +543,7 @@ class AnalogTile:
             w, row_g = self.weight_cache()
             mode = FRACTIONAL if self.config.update_rule == "fractional" else DETERMINISTIC
             n, e = fused.carry(self.state, w, row_g, self.config.carry_threshold, mode, generator)
-            self._cache_key = None
+            self._after_fused()
             self.n_carries += int(n > 0)
             return e
         wk = self.pair_weights()
@@ -564,13 +573,21 @@ class AnalogTile:
 
     # ---------------------------------------------------------------- read
     def _crossbars(self, transpose: bool) -> list[Crossbar]:
+        """One `Crossbar` per significance pair, cached until the state changes (reads between updates,
+        e.g. inference, reuse its converted conductances)."""
+        key = (self._state_key(), transpose)
+        if self._xbars is not None and self._xbars[0] == key:
+            return self._xbars[1]
         g = self._g_tensor()
         cfg = self.config.crossbar
         if not self.config.read_noise:
             cfg = dataclasses.replace(cfg, thermal_noise=False, shot_noise=False, amp_noise_a=0.0)
         if transpose:  # rows = out, cols = in
-            return [Crossbar(g[k, 0], g[k, 1], cfg) for k in range(self.n_pairs)]
-        return [Crossbar(g[k, 0].T, g[k, 1].T, cfg) for k in range(self.n_pairs)]
+            xbars = [Crossbar(g[k, 0], g[k, 1], cfg) for k in range(self.n_pairs)]
+        else:
+            xbars = [Crossbar(g[k, 0].T, g[k, 1].T, cfg) for k in range(self.n_pairs)]
+        self._xbars = (key, xbars)
+        return xbars
 
     def mvm(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
             transpose: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
