@@ -84,8 +84,8 @@ def _request(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, mode, u_rou
 @njit(cache=True)
 def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
                 g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
-    """Program the ``nq`` queued devices (workspace rows ``iw[0]`` flat state index, ``iw[1]`` weight index
-    i * n_in + j, ``iw[2]`` 1 if G rises, ``fw[0]`` amount from `_request`), then refresh the weight cache and
+    """Program the ``nq`` queued devices (workspace columns ``iw[:, 0]`` flat state index, ``iw[:, 1]`` weight
+    index i * n_in + j, ``iw[:, 2]`` 1 if G rises, ``fw[:, 0]`` amount from `_request`), then refresh the weight cache and
     add the row-sum changes (``delta`` [in]) of the touched weights. Returns the pulses (fractional ones
     summed).
 
@@ -95,26 +95,25 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
     n_out, n_in = w.shape
     half = n_out * n_in
     n_bins = mids.shape[1] + 1
-    q_idx, q_ij, q_up, dev, row, act, addr = iw[0], iw[1], iw[2], iw[3], iw[4], iw[5], iw[6]
-    q_amt, frac = fw[0], fw[1]
+    q_idx, q_ij, q_up, dev, row, act, addr = iw[:, 0], iw[:, 1], iw[:, 2], iw[:, 3], iw[:, 4], iw[:, 5], iw[:, 6]
+    q_amt, frac = fw[:, 0], fw[:, 1]
     x = xw  # the state dtype, so every pulse rounds as in the sampler
     q0, q1 = qw[0], qw[1]
-    for b in range(nq):
-        x[b] = g[q_idx[b]]
-    for b in range(nq):
-        dev[b] = inst[q_idx[b]]
     if mode == FRACTIONAL:  # one draw each
         for b in range(nq):
-            dd = (1 - q_up[b]) * n_inst + dev[b]
-            a_, f_, j = draw_address(x[b], dev[b], dd * n_bins, counter_uniform(key, q_idx[b], 0), g_lo, inv_h, mids,
-                                     cdf, uniform_g, uniform_cdf)
+            k = q_idx[b]
+            x[b] = g[k]
+            d = inst[k]
+            dev[b] = d
+            dd = (1 - q_up[b]) * n_inst + d
+            a_, f_, j = draw_address(x[b], d, dd * n_bins, counter_uniform(key, k, 0), g_lo, inv_h, mids, cdf,
+                                     uniform_g, uniform_cdf)
             addr[b] = a_
             frac[b] = f_
             row[b] = dd * n_bins + j  # the mean-table index
             q_amt[b] = q_amt[b] / inst_step[dd]  # |Delta-G| -> fraction of the instance's mean step
-        for b in range(nq):
+        for b in range(nq):  # the gather: nothing but independent loads
             q0[b] = flat[addr[b]]
-        for b in range(nq):
             q1[b] = flat[addr[b] + 1]
         for b in range(nq):
             q = q0[b] + frac[b] * (q1[b] - q0[b])
@@ -122,6 +121,9 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
             mb = q_amt[b]
             x[b] = settle(x[b] + mb * mu + math.sqrt(mb) * (q - mu), dev[b], g_lo, g_hi, n_levels)
     else:
+        for b in range(nq):
+            x[b] = g[q_idx[b]]
+            dev[b] = inst[q_idx[b]]
         top = 0
         for b in range(nq):
             row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
@@ -199,10 +201,10 @@ def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
                 if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
-                    iw[0, nq] = k
-                    iw[1, nq] = ip
-                    iw[2, nq] = up
-                    fw[0, nq] = n
+                    iw[nq, 0] = k
+                    iw[nq, 1] = ip
+                    iw[nq, 2] = up
+                    fw[nq, 0] = n
                     nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
@@ -233,10 +235,10 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, dw, gpw, g_min, g_max, step_up, step_down, mode, u)
                 if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
-                    iw[0, nq] = k
-                    iw[1, nq] = ip
-                    iw[2, nq] = up
-                    fw[0, nq] = n
+                    iw[nq, 0] = k
+                    iw[nq, 1] = ip
+                    iw[nq, 2] = up
+                    fw[nq, 0] = n
                     nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
@@ -281,10 +283,10 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
                     o = 2 * k * half + ip
                     n, m, up = _request(g, o, o + half, dw[k], gpws[k], g_min, g_max, step_up, step_down, mode, 0.0)
                     if n > 0:
-                        iw[0, nq] = m
-                        iw[1, nq] = ip
-                        iw[2, nq] = up
-                        fw[0, nq] = n
+                        iw[nq, 0] = m
+                        iw[nq, 1] = ip
+                        iw[nq, 2] = up
+                        fw[nq, 0] = n
                         nq += 1
         pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
@@ -330,13 +332,15 @@ class FusedTableUpdate:
 
     def _workspace(self, g: np.ndarray, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
         """Queue workspaces per thread chunk, allocated once (fresh per-call allocations page-fault on every
-        call): int64 [chunks, 7, cap], float64 [chunks, 2, cap], state dtype [chunks, cap], table dtype
+        call): int64 [chunks, cap, 8], float64 [chunks, cap, 2], state dtype [chunks, cap], table dtype
         [chunks, 2, cap], cap = the most weights a chunk can queue (every pair of its rows)."""
         chunks = numba.get_num_threads()
         cap = -(-shape[0] // chunks) * shape[1] * len(self.gpws)
         key = (chunks, cap, g.dtype, self._tables[0].dtype)
         if self._ws_key != key:
-            self._ws = (np.empty((chunks, 7, cap), dtype=np.int64), np.empty((chunks, 2, cap)),
+            # entry-major (one queue entry's fields share a cache line; field-major rows a megabyte apart made
+            # the scan's stores several times slower)
+            self._ws = (np.empty((chunks, cap, 8), dtype=np.int64), np.empty((chunks, cap, 2)),
                         np.empty((chunks, cap), dtype=g.dtype), np.empty((chunks, 2, cap), dtype=self._tables[0].dtype))
             self._ws_key = key
         return self._ws
