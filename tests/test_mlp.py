@@ -6,8 +6,8 @@ import warnings
 
 import pytest
 import torch
-from _synthetic import synthetic_lookup_table_device
 
+from _synthetic import synthetic_lookup_table_device
 from spinaptic.arrays import TileConfig
 from spinaptic.config import ConfigError
 from spinaptic.networks.mlp import PAPER003_SCHEDULE, DeviceMLP, MLPConfig, float_mlp_weights
