@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from ..arrays.crossbar import CrossbarConfig, energy_per_operation
-from ..arrays.mapping import LevelSet, MappingConfig
+from ..arrays.mapping import MappingConfig
 from ..config import ConfigError, check_choice, check_int, check_range
 from ..devices.compound_synapse import (
     CompoundSynapse,
@@ -83,7 +83,8 @@ class CompoundDBNConfig:
         epochs per RBM, 20 fine-tuning epochs at learning rate 0.5 (sizes must start at 784 and end at 10).
     hardware: the circuit (`networks.dbn.HardwareConfig`): p-bit samples averaged per classification (32),
         differential mapping and clip quantile, crossbar read voltage / time / amplifier noise (0.1 V, 1 ns,
-        1 uA assumed), p-bit I0 (10 uA assumed), MTJ device-to-device sigma (3 % assumed), gain rule.
+        1 uA assumed), p-bit I0 (10 uA assumed), MTJ device-to-device sigma (3 % assumed), write noise per
+        programming pulse (0, the paper's) and write-and-verify cycles (30), gain rule.
     bits_list: bits per synapse n (Q = 2^n) of the Fig. 5 sweep.
     ra_list_ohm_um2: RA values of the Fig. 4a sweep [Ohm um^2] (TMR = tmr_fixed).
     tmr_list: TMR values of the Fig. 4b sweep (fractions; RA = ra_fixed).
@@ -177,8 +178,6 @@ def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: 
     mtj = MTJParams.from_diameter(ra, cfg.mtj_diameter_m, tmr)
     q = 2**bits
     dev = CompoundSynapse(CompoundSynapseConfig(n_magnets=q, mtj=mtj))
-    hw = cfg.hardware
-    levels = LevelSet.from_device(dev, mtj_sigma=hw.mtj_sigma)
     index_map = None
     if mapping == "nonlinear":
         nominal = CompoundSynapse(CompoundSynapseConfig(n_magnets=16, delta0_dtod=0.0, i_c0_dtod=0.0))
@@ -186,7 +185,7 @@ def _hardware(cfg: CompoundDBNConfig, dbn: DBN, *, ra: float, tmr: float, bits: 
         frac = 1 - (1 - p) ** 16
         amp = scheme_i_amplitude_for_fraction(dev, frac, q)
         index_map, _ = identical_pulse_level_map(dev, amp, n_pulses=q, n_cases=cfg.n_cases, generator=seed_gen)
-    return HardwareDBN(dbn, levels, hw, index_map=index_map, generator=seed_gen)
+    return HardwareDBN(dbn, dev, cfg.hardware, index_map=index_map, generator=seed_gen)
 
 
 @experiment(
@@ -232,7 +231,7 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
             energy = None
             if seed == 0:
                 energy = hw.read_energy(xt[: cfg.n_energy_images], generator=g)["crossbar_total_J"]
-            memo[key] = (err, energy)
+            memo[key] = (err, energy, hw.program_energy_j, hw.converged_fraction)
         return memo[key]
 
     def sweep(name, values, point):
@@ -240,15 +239,18 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
             rows = []
             for v in ctx.progress(values, desc=f"sweep {name}"):
                 for mapping in ("linear", "nonlinear"):
-                    errs, en = [], None
+                    errs, en, e_prog, conv = [], None, [], []
                     for s in range(cfg.n_seeds):
-                        e, e_j = evaluate(*point(v), mapping, s)
+                        e, e_j, e_p, c = evaluate(*point(v), mapping, s)
                         errs.append(e)
+                        e_prog.append(e_p)
+                        conv.append(c)
                         en = e_j if e_j is not None else en
                     t = torch.tensor(errs, dtype=torch.float64)
                     rows.append({name: v, "mapping": mapping, "error_mean": float(t.mean()),
                                  "error_std": float(t.std()) if len(errs) > 1 else 0.0, "errors": errs,
-                                 "crossbar_energy_per_pass_J": en})
+                                 "crossbar_energy_per_pass_J": en, "program_energy_J": sum(e_prog) / len(e_prog),
+                                 "converged_fraction": min(conv)})
             return rows
         return ctx.cached(f"sweep-{name}", compute)
 
@@ -289,6 +291,11 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
     e_op = energy_per_operation(e_pass, n_macs)
     metrics.update(n_macs=n_macs, crossbar_energy_per_pass_J=e_pass, crossbar_energy_per_op_J=e_op,
                    crossbar_energy_per_inference_J=e_pass * cfg.hardware.n_samples, energy_by_layer_J=ledger.as_dict())
+    # ---- programming: pulses of the write-and-verify of every device -------------------------------------
+    n_devices = sum(int(layer.converged.numel()) for layer in hw0.layers)
+    conv_min = min(r["converged_fraction"] for r in ra_rows + tmr_rows + bit_rows)
+    metrics.update(program_energy_J=hw0.program_energy_j, program_energy_per_device_J=hw0.program_energy_j / n_devices,
+                   converged_fraction=hw0.converged_fraction, converged_fraction_min=conv_min, n_devices=n_devices)
     e_rows = [{"weighted connection": k, "per MAC (pJ)": v, "total per inference (nJ)": round(v * n_macs * 1e-3, 1)}
               for k, v in CMOS_TABLE_I_PJ.items() if "MAC" in k]
     e_rows += [{"weighted connection": "paper: 4-bit compound synapse", "per MAC (pJ)": 0.0013, "total per inference (nJ)": 0.21},
@@ -391,6 +398,14 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
         check_row(f"hardware error, {b0}-bit compound synapses, linear mapping, RA {ra0:g} Ohm um^2, TMR {tmr_pct:g} %, "
                   "p-bits", f"<= {100 * t.hardware_error_max:g} % (our target)", round(100 * hw_lin, 2),
                   hw_lin <= t.hardware_error_max, unit="%", target=f"<= {100 * t.hardware_error_max:g} %"),
+        check_row(f"devices whose write-and-verify reached the target level: {b0}-bit linear / worst sweep point",
+                  "-", f"{100 * hw0.converged_fraction:.3f} / {100 * conv_min:.3f}", None, unit="%",
+                  note=(f"{n_devices} devices; {cfg.hardware.program_iterations} verify cycles, write noise "
+                        f"{cfg.hardware.write_noise_std:g} nominal steps per pulse")),
+        check_row(f"programming energy of the whole network ({b0}-bit linear; 20 us pulses, "
+                  f"{CompoundSynapseConfig().channel_resistance_ohm / 1e3:g} kOhm channel)", "-",
+                  round(hw0.program_energy_j * 1e3, 2), None, unit="mJ",
+                  note=f"{hw0.program_energy_j / n_devices * 1e9:.3g} nJ per device; the paper reports no write energy"),
     ]
     # linear vs nonlinear at every point of the Fig. 4 sweeps
     gains = []
@@ -463,6 +478,13 @@ def run(cfg: CompoundDBNConfig, ctx: RunContext) -> Result:
                                f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_linear']:.2f} / "
                                f"{100 * metrics[f'{cfg.second_dataset}_hardware_error_nonlinear']:.2f}", None, unit="%"))
     notes = _notes(cfg) + (
+        f"\n\n**Programming result.** {100 * hw0.converged_fraction:.3f} % of the {n_devices} devices of the "
+        f"{b0}-bit operating point reached their level ({100 * conv_min:.3f} % at the worst sweep point) for "
+        f"{1e3 * hw0.program_energy_j:.0f} mJ. Before the tiles were programmed by pulses the devices sat exactly "
+        "on their levels; now the magnets' spread and the pulses' outcomes are drawn from the same seeded generators "
+        "as the read and p-bit noise, so every error differs from an exact-level run by about the seed-to-seed "
+        "spread (the n_seeds > 1 std column), and systematically only through the unconverged devices above or "
+        "`hardware.write_noise_std` > 0."
         "\n\n**Reading the trends.** With the nominal circuit the differential pair cancels the common mode, so TMR "
         "acts through (i) the full-scale amplifier rule (pre-activations scaled by TMR/(1+TMR)) and (ii) the spread of "
         "the G_AP common-mode cells relative to the window G_P - G_AP. RA only scales every current by 1/RA; at "
@@ -488,11 +510,14 @@ def _not_comparable(row: Comparison, why: str | None) -> Comparison:
 def _fmt_rows(rows):
     out = []
     for r in rows:
-        d = {k: v for k, v in r.items() if k not in ("errors", "error_mean", "error_std", "crossbar_energy_per_pass_J")}
+        d = {k: v for k, v in r.items() if k not in ("errors", "error_mean", "error_std", "crossbar_energy_per_pass_J",
+                                                     "program_energy_J", "converged_fraction")}
         d["error (%)"] = round(100 * r["error_mean"], 2)
         d["std (points)"] = round(100 * r["error_std"], 2)
         e = r.get("crossbar_energy_per_pass_J")
         d["crossbar energy / pass (nJ)"] = round(e * 1e9, 4) if e is not None else ""
+        d["programming energy (mJ)"] = round(r["program_energy_J"] * 1e3, 2)
+        d["devices converged (%)"] = f"{100 * r['converged_fraction']:.3f}"  # a string: 99.9995 is not 100
         out.append(d)
     return out
 
@@ -519,7 +544,9 @@ def _notes(cfg: CompoundDBNConfig) -> str:
         "**Hardware.** Each layer's weights (and biases, on always-on rows) are quantised onto the Q + 1 levels of eq. 1 "
         f"(RA / area, TMR; {cfg.mtj_diameter_m * 1e9:g} nm MTJs: R_P = {mtj.r_p:.0f} Ohm at RA {cfg.ra_fixed_ohm_um2:g} "
         "Ohm um^2), max-|W| scaling, **differential column pairs** (G+ for w > 0, G- for w < 0, the idle column at G_min: "
-        "PIN-Sim's choice, 2Q + 1 signed values). Every MTJ's conductance has a "
+        "PIN-Sim's choice, 2Q + 1 signed values). Those levels are the *targets*: each layer is a tile "
+        "(`arrays.tile.AnalogTile`) of compound synapses, programmed from the reset state by write-and-verify "
+        "with the synapse's own 20 us current pulses (below). Every MTJ's conductance has a "
         f"{cfg.hardware.mtj_sigma:.0%} device-to-device spread drawn at programming. Rows are driven at x V_read "
         f"(V_read = {cfg.hardware.crossbar.v_read_v:g} V; pixel level for layer 1, p-bit output (m+1)/2 for layer 2). Column currents get "
         f"Johnson, shot and {cfg.hardware.crossbar.amp_noise_a * 1e6:g} uA amplifier noise over 1/(2 t_read). A differential amplifier "
@@ -528,10 +555,23 @@ def _notes(cfg: CompoundDBNConfig) -> str:
         "so the signed window is TMR/(1+TMR) of full scale and low TMR weakens every pre-activation; together with the "
         "spread of the common-mode G_AP cells this is how TMR acts. RA only scales all currents, so it acts through "
         f"the noise terms. The class is the argmax of the {cfg.hardware.n_samples}-sample average of the output p-bits.\n\n"
+        "**Programming.** Every device starts with all Q magnets in the AP state (level 0) and gets one 20 us pulse "
+        "per verify cycle until its read level is the target: the current is chosen per device so that each free "
+        "magnet of a nominal synapse switches with p = (a little less than the level error) / (free magnets), by "
+        "inverting Neel-Brown, and p doubles after a pulse that moved nothing; the magnets' barrier and I_c0 spread "
+        "and their Bernoulli switching make each pulse land at random, the verify corrects (the nominal 6 mA pulse "
+        "switches ~2 levels per pulse at Q = 16, ~34 at Q = 256: too coarse to settle on one level). At most "
+        f"{cfg.hardware.program_iterations} cycles, Gaussian write noise of {cfg.hardware.write_noise_std:g} nominal "
+        "steps per pulse (`hardware.write_noise_std`). A device that does not converge keeps the level it reached, "
+        "so this write variation reaches the accuracy. The write energy is I^2 R_channel t per pulse "
+        f"({CompoundSynapseConfig().channel_resistance_ohm / 1e3:g} kOhm channel assumed, 20 us: the paper's "
+        "quasi-static Hall-bar pulses, not an optimised write), reported in the checks, "
+        "not in Table I (a read-energy table).\n\n"
         "**Nonlinear mapping.** A weight meant for level j is programmed open loop with j identical 20 us pulses; the "
         f"level reached is the rounded mean over {cfg.n_cases} stochastic compound synapses (with the per-magnet spread "
         f"of the compound-synapse experiment). At Q = 16 the pulse is {cfg.scheme_i_current_a * 1e3:g} mA; other Q use "
-        "the current whose Q pulses switch the same mean fraction of a nominal synapse.\n\n"
+        "the current whose Q pulses switch the same mean fraction of a nominal synapse. That level map (the paper's "
+        "model of scheme I) sets the target levels; the write-and-verify then programs them like the linear ones.\n\n"
         "**Energy.** Per pass: t_read V_read^2 sum_ij x_j^2 (G+_ij + G-_ij) over both layers (hidden-layer activity from "
         f"the sampled p-bits), t_read = {cfg.hardware.crossbar.t_read_s * 1e9:g} ns; p-bit and peripheral energy are not included (the "
         "paper's 0.21 nJ is the crossbar only). The paper's V_read, read time and junction size are not stated, so the "

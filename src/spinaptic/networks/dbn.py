@@ -9,10 +9,12 @@ PIN-Sim used (algorithms reference, part B):
 2. The top layer is initialised by least squares from the last hidden activations to one-hot labels
    (toolbox `SetLinearMapping`), then all layers are fine-tuned by backprop with softmax cross-entropy.
 
-Hardware part (`HardwareDBN`): every layer's weights and biases are programmed onto a device's level set
-(`arrays.mapping`, differential columns, bias on always-on rows), read by a `arrays.crossbar.Crossbar`
-with thermal / shot / amplifier noise, amplified by a gain from a documented design rule
-(`arrays.crossbar.amplifier_gain`) and sampled by p-bits m = sgn(tanh(I/I0) - r) (`devices.pbit`).
+Hardware part (`HardwareDBN`): every layer's weights and biases (bias on always-on rows) are mapped to
+target levels of the device (`arrays.mapping`, differential columns) and programmed into an
+`arrays.tile.AnalogTile` of those devices by write-and-verify with the device's own pulses, so stochastic
+switching, write noise and unconverged verifies reach the weights; the programmed conductances are read by
+a `arrays.crossbar.Crossbar` with thermal / shot / amplifier noise, amplified by a gain from a documented
+design rule (`arrays.crossbar.amplifier_gain`) and sampled by p-bits m = sgn(tanh(I/I0) - r) (`devices.pbit`).
 Hidden p-bits drive the next layer's rows with V_read (m = +1) or 0 (m = -1): h = (m + 1)/2. The class is
 the average of the 10 output p-bits over ``n_samples`` full stochastic passes.
 """
@@ -28,8 +30,12 @@ import torch
 
 from ..arrays.crossbar import Crossbar, CrossbarConfig, amplifier_gain
 from ..arrays.mapping import LevelSet, MappingConfig, bias_rows, map_weights, weight_scale
+from ..arrays.tile import AnalogTile, TileConfig
 from ..config import ConfigError, check_choice, check_int, check_nonnegative, check_positive, check_range
+from ..devices.base import Device, DeviceState, Pulses, iter_chunks
+from ..devices.compound_synapse import CompoundSynapse, CompoundSynapseConfig
 from ..devices.pbit import PBit, PBitConfig
+from ..devices.write_noise import with_write_noise
 
 
 # ----------------------------------------------------------------------------------------------- software DBN
@@ -268,7 +274,16 @@ class HardwareConfig:
         crossbar: read voltage, read time, noise.
         pbit: p-bit neuron (I0).
         mtj_sigma: relative device-to-device sigma of every MTJ's conductance (RA / area spread), drawn
-            once when the weights are programmed (>= 0; assumed 3 %).
+            once when the weights are programmed (>= 0; assumed 3 %). The compound synapse's own ``*_dtod``
+            knobs spread its magnets' switching (barrier, I_c0), not the read-out conductance, so this is
+            the per-level sigma of `LevelSet.from_device` (``level_std``) added to the programmed level.
+        write_noise_std: Gaussian cycle-to-cycle write noise per programming pulse, relative sigma in
+            units of the synapse's nominal step `Device.mean_step` (`devices.write_noise.with_write_noise`,
+            aihwkit's ``dw_min_std``; at Q = 16 one nominal step is ~2.1 level spacings); >= 0. Default 0:
+            the paper adds no write noise to the magnets' own stochastic switching, which is always on.
+        program_iterations: write-and-verify cycles per device (`arrays.tile.AnalogTile.program_conductances`;
+            >= 1; 1 = a single open-loop pulse, no correction). Default 30: >= 99.9 % of the devices then
+            reach their level at 1-8 bits.
         gain_rule: amplifier design rule, "full-scale" or "window" (`arrays.crossbar.amplifier_gain`).
         input_mode: "analog": first-layer rows get x V_read (pixel level, a DAC); "binary": pixel > 0.5.
     """
@@ -278,53 +293,224 @@ class HardwareConfig:
     crossbar: CrossbarConfig = CrossbarConfig()
     pbit: PBitConfig = PBitConfig()
     mtj_sigma: float = 0.03
+    write_noise_std: float = 0.0
+    program_iterations: int = 30
     gain_rule: str = "full-scale"
     input_mode: str = "analog"
 
     def __post_init__(self) -> None:
         check_int("n_samples", self.n_samples, 1, 100_000)
         check_nonnegative("mtj_sigma", self.mtj_sigma, unit="(relative sigma)")
+        check_nonnegative("write_noise_std", self.write_noise_std, unit="(relative to the nominal step)")
+        check_int("program_iterations (write-and-verify cycles)", self.program_iterations, 1, 10_000)
         check_choice("gain_rule", self.gain_rule, ("window", "full-scale"))
         check_choice("input_mode", self.input_mode, ("analog", "binary"))
 
 
+PULSE_WIDTH_S = 20e-6
+"""Width of every programming pulse [s] (paper 000's 20 us pulses)."""
+_CHUNK_MAGNETS = 1 << 20  # magnets per vectorised block of a verify cycle (8 MB temporaries: bounded memory, no page-fault churn)
+
+
+def _current_for(c: CompoundSynapse, p: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+    """Signed current [A] of one `PULSE_WIDTH_S` pulse switching a nominal magnet of ``c`` with probability
+    ``p`` (vectorised `physics.neel_brown.current_for_probability`; depression uses the lower I_c0)."""
+    sw = c.config.switching
+    i_c0 = sw.i_c0_a * torch.where(direction > 0, torch.ones_like(p), torch.full_like(p, c.config.i_c0_depression_ratio))
+    delta = torch.log(PULSE_WIDTH_S / (sw.tau0_s * -torch.log1p(-p)))
+    return direction * i_c0 * (1.0 - (delta / sw.delta0).clamp(0.0, 1.0) ** (1.0 / sw.exponent))
+
+
+class _AmplitudeVerify(Device):
+    """Compound synapses (``inner``: the `CompoundSynapse` ``compound``, or it under `with_write_noise`)
+    programmed by write-and-verify with a per-device pulse amplitude; every state, read and pulse is
+    ``inner``'s, only `program` replaces the nominal-pulse default of `Device.program`.
+
+    Why: the nominal pulse switches each free magnet with P ~ 0.3, ~2 level spacings per pulse at Q = 16
+    and ~34 at Q = 256, so a fixed-pulse verify cannot settle on one level (`Device.program` leaves ~30 %
+    of a 256-magnet DBN layer off its level after 10 cycles, and simulates every magnet in every cycle).
+    Here a cycle reads G, takes the level gap
+    d = (G_target - G) / (G_P - G_AP) and the k magnets already switched (from G), and sends one 20 us pulse
+    whose current switches each of the m free magnets (Q - k up, k down) of a nominal magnet with
+    p = want / m, want = |d| - sqrt|d| for |d| >= 4 and |d| / 2 below (short of the gap: an overshoot
+    costs a pulse back); p doubles after every pulse that moved no magnet (incremental-step pulse
+    programming: the magnets left may be the hard ones of the spread). Magnet spread and Bernoulli
+    switching make every pulse land at random; the verify corrects. Amplitude control is how the paper linearises the synapse (its scheme II). Only
+    devices outside the tolerance are simulated in a cycle.
+    """
+
+    is_synapse = True
+
+    def __init__(self, inner: Device, compound: CompoundSynapse) -> None:
+        self.inner, self.compound, self.config = inner, compound, inner.config
+        self.name = compound.name
+
+    @classmethod
+    def config_class(cls) -> type:
+        return CompoundSynapseConfig
+
+    def init_state(self, shape, *, generator=None, device=None):
+        return self.inner.init_state(shape, generator=generator, device=device)
+
+    def conductance(self, state):
+        return self.inner.conductance(state)
+
+    def apply(self, state, pulses, *, generator=None):
+        return self.inner.apply(state, pulses, generator=generator)
+
+    def program_counts(self, state, counts, *, generator=None):
+        return self.inner.program_counts(state, counts, generator=generator)
+
+    def nominal_pulses(self, direction):
+        return self.inner.nominal_pulses(direction)
+
+    def conductance_range(self):
+        return self.inner.conductance_range()
+
+    def mean_step(self, direction: int) -> float:
+        return self.inner.mean_step(direction)
+
+    def levels(self):
+        return self.inner.levels()
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.inner.describe(), "programming": "write-and-verify, one pulse per cycle, amplitude per device"}
+
+    def program(self, state: DeviceState, target_g: torch.Tensor, *, tolerance_s: float | None = None,
+                max_iterations: int = 50,
+                generator: torch.Generator | None = None) -> tuple[DeviceState, torch.Tensor, torch.Tensor]:
+        """`Device.program`'s contract (default tolerance: half a level spacing)."""
+        if not isinstance(max_iterations, int) or max_iterations < 0:
+            raise ConfigError(f"program: max_iterations must be an int >= 0, got {max_iterations!r}")
+        q = self.compound.config.n_magnets
+        lo, hi = self.compound.conductance_range()
+        step = (hi - lo) / q
+        tol = 0.5 * step if tolerance_s is None else float(tolerance_s)
+        g = self.inner.conductance(state).to(torch.float64)
+        shape, nd = g.shape, g.dim()
+        flat = {k: v.reshape(-1, *v.shape[nd:]) for k, v in state.items()}  # views: copied on first write
+        written: set[str] = set()
+        g = g.flatten().clone()
+        target = torch.as_tensor(target_g, dtype=torch.float64, device=g.device).expand(shape).flatten()
+        energy = torch.zeros_like(g)
+        boost = torch.ones_like(g)  # x2 after every pulse that moved no magnet (a hard magnet left), reset on a move
+        todo = ((target - g).abs() > tol).nonzero().flatten()
+        for _ in range(max_iterations):
+            if todo.numel() == 0:
+                break
+            pulsed = []
+            for sl in iter_chunks(todo.numel(), max(1, _CHUNK_MAGNETS // q)):
+                idx = todo[sl]
+                gap = (target[idx] - g[idx]) / step
+                k = ((g[idx] - lo) / step).round().clamp(0, q)
+                free = torch.where(gap > 0, q - k, k)
+                idx, gap, free = idx[free > 0], gap[free > 0], free[free > 0]  # the rest cannot move that way
+                d = gap.abs()
+                want = torch.where(d >= 4, d - d.sqrt(), 0.5 * d)
+                amp = _current_for(self.compound, (boost[idx] * want / free).clamp(1e-9, 1 - 1e-6), gap.sign())
+                sub = DeviceState({key: v[idx] for key, v in flat.items()})
+                new, e = self.inner.apply(sub, Pulses(amplitude=amp, width_s=PULSE_WIDTH_S), generator=generator)
+                for key, v in new.items():
+                    if v is sub[key]:
+                        continue  # not written by the pulse (per-magnet barrier, I_c0)
+                    if key not in written:
+                        flat[key] = flat[key].clone()
+                        written.add(key)
+                    flat[key].index_copy_(0, idx, v)
+                energy.index_add_(0, idx, e.to(torch.float64))
+                g_new = self.inner.conductance(new).to(torch.float64)
+                moved = (g_new - g[idx]).abs() >= 0.5 * step
+                boost.index_copy_(0, idx, torch.where(moved, 1.0, (2.0 * boost[idx]).clamp_max(1e6)))
+                g.index_copy_(0, idx, g_new)
+                pulsed.append(idx)
+            todo = torch.cat(pulsed)  # only pulsed devices can have changed
+            todo = todo[(target[todo] - g[todo]).abs() > tol]
+        out = DeviceState({key: v.reshape(*shape, *v.shape[1:]) for key, v in flat.items()})
+        return out, energy.reshape(shape), ((target - g).abs() <= tol).reshape(shape)
+
+
 @dataclass
 class HardwareLayer:
+    """One programmed layer: the tile (G+ / G- device pairs, [out, rows]), the crossbar read of its
+    conductances with the MTJ spread ([rows, out]), the target conductances [S] the mapping chose and the
+    converged flag of every device (both [2, out, rows], G+ then G-, as the tile), the programming energy [J]."""
+
+    tile: AnalogTile
     crossbar: Crossbar
     gain: float
     n_bias_rows: int
     w_max: float
     effective_weights: torch.Tensor
+    target_g: torch.Tensor
+    program_energy_j: float
+    converged: torch.Tensor
+
+
+def programming_device(device: Device, write_noise_std: float = 0.0) -> Device:
+    """The device a `HardwareDBN` tile programs: ``device`` (with `with_write_noise` when
+    ``write_noise_std`` > 0); a `CompoundSynapse` is programmed by amplitude write-and-verify."""
+    inner = with_write_noise(device, write_noise_std) if write_noise_std > 0 else device
+    return _AmplitudeVerify(inner, device) if isinstance(device, CompoundSynapse) else inner
 
 
 class HardwareDBN:
-    """A trained `DBN` programmed onto crossbars of a device's levels, with p-bit neurons.
+    """A trained `DBN` programmed, pulse by pulse, onto tiles of synapse devices, with p-bit neurons.
+
+    Every layer (weights and bias rows, [rows, out]) is an `arrays.tile.AnalogTile` of shape (out, rows)
+    whose device is ``device``. The mapping (`arrays.mapping.map_weights`: linear, or nonlinear through
+    ``index_map``) chooses the target level of each G+ and G-; `AnalogTile.program_conductances` writes it
+    with the device's own pulses (write-and-verify, `programming_device`), so the devices' stochastic
+    switching, ``config.write_noise_std`` and the verifies that do not converge within
+    ``config.program_iterations`` reach the weights. The read adds the MTJs' device-to-device spread
+    (``config.mtj_sigma``) and goes through `arrays.crossbar.Crossbar` (rows driven at x V_read, bias rows
+    always on, differential columns, amplifier gain, p-bits).
 
     Args:
         dbn: the float network.
-        levels: the synapse's conductance levels (e.g. `LevelSet.from_device(CompoundSynapse(...),
-            mtj_sigma=...)`); their ``g_std`` is the device-to-device variation drawn at programming.
-        config: circuit parameters.
+        device: the synapse (e.g. `CompoundSynapse(CompoundSynapseConfig(n_magnets=16, mtj=...))`); it must
+            have discrete `levels`. Its ``*_dtod`` spreads are drawn per tile.
+        config: circuit and programming parameters.
         index_map: optional nonlinear-mapping index map (`devices.compound_synapse.identical_pulse_level_map`).
-        generator: draws the programming variation.
+        generator: draws the device spreads, the programming pulses' outcomes and the MTJ spread.
     """
 
-    def __init__(self, dbn: DBN, levels: LevelSet, config: HardwareConfig | None = None, *,
+    def __init__(self, dbn: DBN, device: Device, config: HardwareConfig | None = None, *,
                  index_map: torch.Tensor | None = None, generator: torch.Generator | None = None,
                  dtype: torch.dtype = torch.float32) -> None:
         self.config = cfg = config or HardwareConfig()
         self.pbit = PBit(cfg.pbit)
         self.dtype = dtype
+        levels = LevelSet.from_device(device, mtj_sigma=cfg.mtj_sigma)
+        nominal = LevelSet(levels.g)
+        tol = 0.5 * float((levels.g[1:] - levels.g[:-1]).min())
+        prog = programming_device(device, cfg.write_noise_std)
+        tcfg = TileConfig(device=device.name, reference="min", crossbar=cfg.crossbar,
+                          program_iterations=cfg.program_iterations)
         self.layers: list[HardwareLayer] = []
         for w, b in zip(dbn.weights, dbn.biases):
             w_max = weight_scale(w, cfg.mapping.clip_quantile)
             w_aug, n_b = bias_rows(w.detach().to(torch.float64), b.detach().to(torch.float64), w_max)
-            mapped = map_weights(w_aug, levels, cfg.mapping, w_max=w_max, index_map=index_map,
-                                 variation=cfg.mtj_sigma > 0, generator=generator)
+            mapped = map_weights(w_aug, nominal, cfg.mapping, w_max=w_max, index_map=index_map, variation=False)
+            tile = AnalogTile((w_aug.shape[1], w_aug.shape[0]), tcfg, device=prog, generator=generator)
+            energy, ok = tile.program_conductances(mapped.g_pos.T, mapped.g_neg.T, tolerance_s=tol,
+                                                   generator=generator)
+            g_pos, g_neg = (_mtj_spread(g.T.contiguous(), levels, generator) for g in tile.conductances())
             gain = amplifier_gain(cfg.pbit.i0_a, cfg.crossbar.v_read_v, mapped.g_per_weight,
                                   mapped.g_full_scale_per_weight, cfg.gain_rule)
-            xb = Crossbar(mapped.g_pos, mapped.g_neg, cfg.crossbar)
-            self.layers.append(HardwareLayer(xb, gain, n_b, w_max, mapped.weights()))
+            self.layers.append(HardwareLayer(tile, Crossbar(g_pos, g_neg, cfg.crossbar), gain, n_b, w_max,
+                                             (g_pos - g_neg) / mapped.g_per_weight,
+                                             torch.stack([mapped.g_pos.T, mapped.g_neg.T]), energy, ok))
+
+    @property
+    def program_energy_j(self) -> float:
+        """Energy [J] of all programming pulses of the network."""
+        return sum(layer.program_energy_j for layer in self.layers)
+
+    @property
+    def converged_fraction(self) -> float:
+        """Fraction of the network's devices whose write-and-verify reached the target level."""
+        ok = sum(int(layer.converged.sum()) for layer in self.layers)
+        return ok / sum(layer.converged.numel() for layer in self.layers)
 
     def _augment(self, h: torch.Tensor, n_b: int) -> torch.Tensor:
         return torch.cat([h, torch.ones((*h.shape[:-1], n_b), dtype=h.dtype, device=h.device)], dim=-1)
@@ -388,3 +574,12 @@ class HardwareDBN:
         out["pbit_J"] = n_neurons * self.config.pbit.energy_per_sample_j
         out["crossbar_total_J"] = sum(out[f"layer{li + 1}_read_J"] for li in range(len(self.layers)))
         return out
+
+
+def _mtj_spread(g: torch.Tensor, levels: LevelSet, generator: torch.Generator | None) -> torch.Tensor:
+    """Conductances ``g`` [S] plus the read-out MTJs' device-to-device spread: the sigma of the nearest
+    level (``levels.g_std``), drawn once; ``g`` itself without a sigma."""
+    if levels.g_std is None:
+        return g
+    std = levels.g_std.to(g.device)[levels.nearest(g)]
+    return (g + std * torch.randn(g.shape, generator=generator, dtype=g.dtype, device=g.device)).clamp_min(0.0)
