@@ -125,3 +125,23 @@ def perturb_table(table: LookupTable, n_instances: int = 20, *, rp_sigma: float 
     dec = table.dg_decreasing[0].astype(np.float64)[None] * scale[:, None, None]
     return LookupTable(g_bins, table.cdf, inc, dec, name=name or f"{table.name} x{n_instances} (R_P, TMR varied)",
                        source=f"{table.source} (perturbed)")
+
+
+def ideal_table(g_range: tuple[float, float] = (0.0, 1e-4), step: float = 1e-6, *, n_bins: int = 2, n_cdf: int = 2,
+                name: str = "ideal numeric") -> LookupTable:
+    """One-instance table of a noise-free, state-independent device: every pulse moves G by exactly +-``step``.
+
+    With CrossSim's fractional update (`TileConfig.update_rule="fractional"`: one draw scaled to the requested
+    fraction of a mean step) such a device realises every requested Delta-G exactly, up to clipping at the
+    window and the state's float precision: the "ideal numeric" reference of paper 003 Fig. 5 run through the
+    same tile and update code as the measured tables. Two bins and two CDF points suffice (constant columns).
+    """
+    lo, hi = float(g_range[0]), float(g_range[1])
+    if not hi > lo:
+        raise ConfigError(f"g_range must be (G_min, G_max) with G_min < G_max [S], got {g_range!r}")
+    if not step > 0:
+        raise ConfigError(f"step must be > 0 [S], got {step!r}")
+    g = np.linspace(lo, hi, n_bins)
+    cdf = np.linspace(0.0, 1.0, n_cdf)
+    inc = np.full((n_cdf, n_bins), float(step))
+    return LookupTable(g, cdf, inc, -inc, name=name, source="<ideal_table>")
