@@ -16,7 +16,7 @@ The package holds
 * `table_i`: the Table I figures of paper 003 (NeuroSim nonlinearity label, `table_i_figures`,
   `ramp_table_i_figures`);
 * `builders`: `table_from_ramps` (how physics-generated tables are made from conductance ramps),
-  `perturb_table` (device-to-device instances from R_P / TMR variation).
+  `perturb_table` (device-to-device instances from R_P / TMR variation), `ideal_table` (noise-free constant step).
 
 The heatmap of paper 003 Fig. 3a is drawn by `spinaptic.experiments.lookup_table_plots.plot_heatmap`.
 Every public name is re-exported here: ``from spinaptic.devices.lookup_table import LookupTable``.
@@ -24,7 +24,7 @@ Every public name is re-exported here: ``from spinaptic.devices.lookup_table imp
 
 from __future__ import annotations
 
-from .builders import perturb_table, ramp_polarity, table_from_ramps
+from .builders import ideal_table, perturb_table, ramp_polarity, table_from_ramps
 from .device import LookupTableConfig, LookupTableDevice
 from .formats import (
     CROSSSIM_HEADER,
@@ -80,6 +80,7 @@ __all__ = [
     "nonlinear_response",
     "nonlinearity",
     "nonlinearity_label",
+    "ideal_table",
     "perturb_table",
     "quantiles",
     "ramp_polarity",
