@@ -622,6 +622,20 @@ def _energy_cells(s: dict[str, Any], *, numeric: bool) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------------------- figures
+def _save_panels(ctx: RunContext, stats: dict[str, dict[str, Any]], panels: list[tuple[list[str], str]],
+                 name: str) -> None:
+    """One figure of accuracy-vs-epoch panels ((keys, title) each), saved as ``name``; nothing if empty."""
+    if not panels:
+        return
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.3), squeeze=False)
+    for ax, (keys, title) in zip(axes[0], panels):
+        _plot_curves(ax, stats, keys, title)
+    fig.tight_layout()
+    ctx.save_figure(fig, name)
+
+
 def _plot_curves(ax, stats: dict[str, dict[str, Any]], keys: list[str], title: str) -> None:
     for i, k in enumerate(keys):
         s = stats[k]
@@ -666,24 +680,14 @@ def draw_figures(ctx: RunContext, cfg: DWMLPTrainingConfig, stats: dict[str, dic
             s.technology == "stt" and s.temperature_k == 300 and s.n_levels in (0, 32) and s.family == s.default_family)))
         if keys:
             panels.append((keys, f"Fig. {tag}: STT 300 K (dashed: our 1D-model tables)"))
-    if panels:
-        fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.3), squeeze=False)
-        for ax, (keys, title) in zip(axes[0], panels):
-            _plot_curves(ax, stats, keys, title)
-        fig.tight_layout()
-        ctx.save_figure(fig, "fig5ab_accuracy_vs_epoch.png")
+    _save_panels(ctx, stats, panels, "fig5ab_accuracy_vs_epoch.png")
     panels = []
     for lv, tag in ((0, "5c continuous levels"), (32, "5d 32 notches + periodic carry")):
         keys = sel(lambda s, lv=lv: s.dataset == "fashion" and s.tables != "numeric" and s.n_levels == lv
                    and s.carry == (lv == 32) and s.family == s.default_family)
         if len({stats[k]["spec"].device_name for k in keys}) > 1:
             panels.append((keys, f"Fig. {tag}, Fashion-MNIST"))
-    if panels:
-        fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.3), squeeze=False)
-        for ax, (keys, title) in zip(axes[0], panels):
-            _plot_curves(ax, stats, keys, title)
-        fig.tight_layout()
-        ctx.save_figure(fig, "fig5cd_technology_temperature.png")
+    _save_panels(ctx, stats, panels, "fig5cd_technology_temperature.png")
     series: dict[tuple[str, str, str], list[tuple[int, float, float]]] = {}
     for s in stats.values():
         sp = s["spec"]
