@@ -68,3 +68,62 @@ def test_learns_the_embedded_sample_through_a_lookup_table(sample, rule):
     after = m.accuracy(x[n:], y[n:])
     assert after > 0.4 and after > before + 0.25  # chance: 0.1; a coarse 20-step synthetic device
     assert m.program_energy_j >= 0.0 and m.samples_seen == 3 * n
+
+
+def _pair(rule, compiled, **tile):
+    cfg = MLPConfig(sizes=(784, 16, 10), lr=0.3, lr_schedule=())
+    tile = {"read_noise": False, **tile}
+    return DeviceMLP(cfg, TileConfig(device="lookup-table", update_rule=rule, **tile),
+                     device=synthetic_lookup_table_device(), generator=torch.Generator().manual_seed(3),
+                     compiled=compiled)
+
+
+@pytest.mark.parametrize("rule", ["fractional", "deterministic", "stochastic"])
+def test_compiled_epoch_matches_per_sample_steps(sample, rule):
+    """The compiled training loop is train_step's rule and random stream: the same weights (float32 rounding
+    of the activations aside) and energies after a few samples."""
+    x, y = sample
+    runs = {}
+    for compiled in (False, True):
+        m = _pair(rule, compiled)
+        assert m.compiled_path() is compiled
+        m.train_epoch(x[:6], y[:6], 0)
+        runs[compiled] = m
+    a, b = runs[False], runs[True]
+    for wa, wb in zip(a.weights(), b.weights(), strict=True):
+        torch.testing.assert_close(wb, wa, atol=1e-5 * float(wa.abs().max()), rtol=0)
+    assert b.samples_seen == a.samples_seen == 6
+    assert [t.n_updates for t in b.tiles] == [t.n_updates for t in a.tiles] == [6, 6]
+    assert b.read_energy_j == pytest.approx(a.read_energy_j, rel=1e-5)
+    assert b.program_energy_j == pytest.approx(a.program_energy_j, rel=1e-5)
+    # the weight caches written in place by the compiled loop are the conductances' weights
+    for t in b.tiles:
+        w, row_g = (v.clone() for v in t.weight_cache())
+        t.invalidate_weight_cache()
+        torch.testing.assert_close(t.weight_cache()[0], w, atol=1e-6 * float(w.abs().max()), rtol=0)
+        torch.testing.assert_close(t.weight_cache()[1], row_g, rtol=1e-9, atol=0)
+
+
+def test_compiled_path_only_where_it_applies():
+    assert not _pair("fractional", True, read_noise=True).compiled_path()
+    assert not _pair("fractional", True, adc_bits=6).compiled_path()
+    m = DeviceMLP(MLPConfig(sizes=(8, 4, 4, 3)), TileConfig(device="lookup-table", read_noise=False),
+                  device=synthetic_lookup_table_device())
+    assert not m.compiled_path()  # three layers: per-sample steps
+    m = DeviceMLP(MLPConfig(sizes=(8, 4, 3), batch_size=2), TileConfig(device="lookup-table", read_noise=False),
+                  device=synthetic_lookup_table_device())
+    assert not m.compiled_path()
+    assert not DeviceMLP(MLPConfig(sizes=(8, 4, 3)), TileConfig(device="ideal", read_noise=False)).compiled_path()
+
+
+def test_compiled_epoch_carries_and_reports_progress(sample):
+    """Segments end at every callback and every due carry: same counts of updates and carries as the
+    per-sample loop would make, progress reported at the same sample counts."""
+    x, y = sample
+    m = _pair("fractional", True, n_significance=2, carry_every=7)
+    seen: list[int] = []
+    m.train_epoch(x[:40], y[:40], 0, callback=seen.append, callback_every=10)
+    assert seen == [10, 20, 30, 40]
+    assert [t.n_updates for t in m.tiles] == [40, 40]
+    assert all(t.n_carries >= 1 for t in m.tiles)
+    assert m.samples_seen == 40

@@ -30,6 +30,10 @@ from ..devices.lookup_table.sampler import counter_uniform, draw_address, settle
 _ROUND_SALT = np.uint64(0x632BE59BD9B4E019)
 
 
+_BLOCK = 8192
+"""Queue entries per block: a chunk queues this many devices, draws them and goes on, so the queue stays in
+L1 (one queue of every device of a chunk streamed megabytes through the cache in each of its passes)."""
+
 DETERMINISTIC, STOCHASTIC, FRACTIONAL = 0, 1, 2
 """Kernel codes of the update rules (`AnalogTile` ``update_rule`` "deterministic", "stochastic" / "pulse-train",
 "fractional")."""
@@ -124,16 +128,12 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
         for b in range(nq):
             x[b] = g[q_idx[b]]
             dev[b] = inst[q_idx[b]]
-        top = 0
         for b in range(nq):
             row[b] = ((1 - q_up[b]) * n_inst + dev[b]) * n_bins
-            top = max(top, int(q_amt[b]))
-        for p in range(top):
-            m = 0
-            for b in range(nq):
-                if q_amt[b] > p:
-                    act[m] = b
-                    m += 1
+            act[b] = b
+        m = nq  # devices still pulsing: act[:m]
+        p = 0
+        while m > 0:
             for t in range(m):
                 b = act[t]
                 a_, f_, _ = draw_address(x[b], dev[b], row[b], counter_uniform(key, q_idx[b], p), g_lo, inv_h, mids,
@@ -144,9 +144,15 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
                 q0[t] = flat[addr[t]]
             for t in range(m):
                 q1[t] = flat[addr[t] + 1]
+            m_next = 0
             for t in range(m):
                 b = act[t]
                 x[b] = settle(x[b] + q0[t] + frac[t] * (q1[t] - q0[t]), dev[b], g_lo, g_hi, n_levels)
+                if q_amt[b] > p + 1:  # compacted in place (m_next <= t)
+                    act[m_next] = b
+                    m_next += 1
+            m = m_next
+            p += 1
     tot = 0.0
     wf = w.reshape(-1)
     for b in range(nq):
@@ -176,38 +182,67 @@ def _chunk(c, n_chunks, n):  # pragma: no cover
     return (c * n) // n_chunks, ((c + 1) * n) // n_chunks
 
 
-@njit(parallel=True, cache=True)
-def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down,
-                 mode, key, n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
-                 uniform_cdf, n_levels):  # pragma: no cover
-    """Delta-W[i, j] = scale d[i] x[j] for the non-zero inputs (``cols``, values ``xs``); returns pulses.
-    Rows are split into ``n_chunks`` (one per thread); each chunk queues its devices, draws them and sums
-    its row-sum changes apart."""
+@njit(cache=True)
+def outer_chunk(c, n_chunks, g, inst, w, delta, iw, fw, xw, qw, cols, n_cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min,
+                g_max, step_up, step_down, mode, key, tables):  # pragma: no cover
+    """Rows of chunk ``c`` of Delta-W[i, j] = scale d[i] x[j] over the first ``n_cols`` non-zero inputs (``cols``,
+    values ``xs``): queues the devices to program in blocks (workspaces ``iw``, ``fw``, ``xw``, ``qw``) and
+    draws them; adds the row-sum changes to ``delta`` [in]; returns pulses. ``tables``: the tuple of
+    `FusedTableUpdate`. Called by `outer_kernel` and by compiled training loops (`networks.mlp_compiled`)."""
+    flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels = tables
     n_out, n_in = w.shape
     half = n_out * n_in
     key_round = key ^ _ROUND_SALT
-    pulses = np.zeros(n_chunks)
-    delta = np.zeros((n_chunks, n_in))
-    for c in prange(n_chunks):
-        lo, hi = _chunk(c, n_chunks, n_out)
-        iw, fw, xw, qw = iws[c], fws[c], xws[c], qws[c]
-        nq = 0
-        for i in range(lo, hi):
-            di = d[i] * scale
-            if di == 0.0:
-                continue
-            for a in range(cols.size):
-                ip = i * n_in + cols[a]
-                u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
-                n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
-                if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
-                    iw[nq, 0] = k
-                    iw[nq, 1] = ip
-                    iw[nq, 2] = up
-                    fw[nq, 0] = n
-                    nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+    lo, hi = _chunk(c, n_chunks, n_out)
+    pulses = 0.0
+    nq = 0
+    s_min = min(step_up, step_down)
+    u_row = np.empty(n_cols)
+    for i in range(lo, hi):
+        di = d[i] * scale
+        if di == 0.0:
+            continue
+        if mode == STOCHASTIC:
+            # rounding draws of the whole row in one branch-free (SIMD) loop; a weight whose draw rejects it
+            # costs nothing more (most weights of an SGD step); accepted ones have u_row[a] >= 0
+            base = i * n_in
+            for a in range(n_cols):
+                u = counter_uniform(key_round, base + cols[a], 0)
+                u_row[a] = u if abs(di * xs[a]) * gpw >= s_min * u else -1.0  # _request's test
+        for a in range(n_cols):
+            u = 0.0
+            if mode == STOCHASTIC:
+                u = u_row[a]
+                if u < 0.0:
+                    continue
+            ip = i * n_in + cols[a]
+            n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
+            if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
+                iw[nq, 0] = k
+                iw[nq, 1] = ip
+                iw[nq, 2] = up
+                fw[nq, 0] = n
+                nq += 1
+                if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
+                    pulses += _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat,
+                                          mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
+                                          uniform_cdf, n_levels)
+                    nq = 0
+    return pulses + _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+
+
+@njit(parallel=True, cache=True)
+def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up,
+                 step_down, mode, key, n_chunks, tables):  # pragma: no cover
+    """Delta-W[i, j] = scale d[i] x[j] for the non-zero inputs (``cols``, values ``xs``); returns pulses.
+    Rows are split into ``n_chunks`` (one per thread); each chunk queues its devices, draws them and sums
+    its row-sum changes apart (`outer_chunk`)."""
+    pulses = np.zeros(n_chunks)
+    delta = np.zeros((n_chunks, w.shape[1]))
+    for c in prange(n_chunks):
+        pulses[c] = outer_chunk(c, n_chunks, g, inst, w, delta[c], iws[c], fws[c], xws[c], qws[c], cols, cols.size, xs,
+                                d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, mode, key, tables)
     _reduce_rows(row_g, delta)
     return pulses.sum()
 
@@ -240,8 +275,13 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
                     iw[nq, 2] = up
                     fw[nq, 0] = n
                     nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
-                                inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+                    if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
+                        pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key,
+                                                 flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
+                                                 uniform_cdf, n_levels)
+                        nq = 0
+        pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     _reduce_rows(row_g, delta)
     return pulses.sum()
 
@@ -288,8 +328,13 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
                         iw[nq, 2] = up
                         fw[nq, 0] = n
                         nq += 1
-        pulses[c] = _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
-                                inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+                        if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
+                            pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key,
+                                                     flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
+                                                     uniform_cdf, n_levels)
+                            nq = 0
+        pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
+                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
     _reduce_rows(row_g, delta)
     return pulses.sum()
 
@@ -335,7 +380,7 @@ class FusedTableUpdate:
         call): int64 [chunks, cap, 8], float64 [chunks, cap, 2], state dtype [chunks, cap], table dtype
         [chunks, 2, cap], cap = the most weights a chunk can queue (every pair of its rows)."""
         chunks = numba.get_num_threads()
-        cap = -(-shape[0] // chunks) * shape[1] * len(self.gpws)
+        cap = min(_BLOCK, -(-shape[0] // chunks) * shape[1] * len(self.gpws))
         key = (chunks, cap, g.dtype, self._tables[0].dtype)
         if self._ws_key != key:
             # entry-major (one queue entry's fields share a cache line; field-major rows a megabyte apart made
@@ -365,8 +410,20 @@ class FusedTableUpdate:
         cols = np.flatnonzero(xn)
         n = outer_kernel(g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), cols, xn[cols], _vector(d), float(scale), self.inv_gpw,
                          len(self.gpws), self._gpw0, self.g_min, self.g_max, self.step_up, self.step_down,
-                         int(mode), self._key(generator), numba.get_num_threads(), *self._tables)
+                         int(mode), self._key(generator), numba.get_num_threads(), self._tables)
         return float(n), n * self.energy_per_pulse_j
+
+    def layer_args(self, state, w: torch.Tensor, row_g: torch.Tensor) -> tuple:
+        """The arguments of `outer_chunk` that describe one tile, as a tuple for compiled training loops:
+        (g, inst, w, row_g, iws, fws, xws, qws, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down)."""
+        g, inst = self._flat(state)
+        return (g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), self.inv_gpw, len(self.gpws),
+                self._gpw0, self.g_min, self.g_max, self.step_up, self.step_down)
+
+    @property
+    def tables(self) -> tuple:
+        """The table tuple every kernel takes (the device's CPU sampler arrays and flags)."""
+        return self._tables
 
     def dense(self, state, w: torch.Tensor, row_g: torch.Tensor, delta_w: torch.Tensor, mode: int,
               generator: torch.Generator | None) -> tuple[float, float]:

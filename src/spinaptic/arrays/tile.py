@@ -589,6 +589,12 @@ class AnalogTile:
         self._xbars = (key, xbars)
         return xbars
 
+    @property
+    def reads_from_cache(self) -> bool:
+        """True when a forward read is exactly the effective weights (noiseless read, no ADC): `mvm` then
+        multiplies by the weight cache."""
+        return self.config.adc_bits is None and (not self.config.read_noise or self.config.crossbar.noiseless)
+
     def mvm(self, x: torch.Tensor, *, generator: torch.Generator | None = None,
             transpose: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Analog y = x W^T (x [..., in] -> y [..., out]; ``transpose``: x [..., out] -> x W [..., in]).
@@ -602,7 +608,7 @@ class AnalogTile:
         x = x.to(dtype)
         scale = x.abs().amax(dim=-1, keepdim=True).clamp_min(torch.finfo(dtype).tiny)
         cfg = self.config.crossbar
-        if not transpose and self.config.adc_bits is None and (not self.config.read_noise or cfg.noiseless):
+        if not transpose and self.reads_from_cache:
             # noiseless read without ADC: exactly the effective weights, from the cache
             w, row_g = self.weight_cache()
             w = w.to(device=x.device, dtype=dtype)

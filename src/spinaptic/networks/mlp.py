@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..arrays.tile import AnalogTile, TileConfig
@@ -86,12 +87,17 @@ class DeviceMLP:
         device: a ready device instance for every layer (e.g. a `LookupTableDevice` of a table object).
         weights: initial weights per layer [out, in + 1] (default: uniform, ``init_scale``).
         generator: RNG of initialisation, device variation, reads and updates.
+        compiled: let `train_epoch` run whole stretches of samples in one compiled call
+            (`networks.mlp_compiled`) when the network allows it: two layers, batch size 1, ideal backward,
+            noiseless reads without ADC, lookup-table tiles on the CPU. Same rule and random stream as
+            `train_step` (see that module); False always steps sample by sample.
     """
 
     def __init__(self, config: MLPConfig | None = None, tile_config: TileConfig | None = None, *,
                  device: Device | None = None, weights: Sequence[torch.Tensor] | None = None,
-                 generator: torch.Generator | None = None) -> None:
+                 generator: torch.Generator | None = None, compiled: bool = True) -> None:
         self.config = config or MLPConfig()
+        self.compiled = bool(compiled)
         self.tile_config = tile_config or TileConfig()
         self.generator = generator
         sizes = self.config.sizes
@@ -175,12 +181,61 @@ class DeviceMLP:
         b = self.config.batch_size
         x = x.to(torch.float32)
         y = y.to(torch.int64)
+        if self.compiled_path():
+            self._train_compiled(x, y, order, lr, callback, callback_every)
+            return time.perf_counter() - t0
         for s in range(0, n, b):
             idx = order[s:s + b]
             self.train_step(x[idx], y[idx], lr)
             if callback is not None and (s // b + 1) % max(1, callback_every // b) == 0:
                 callback(min(s + b, n))
         return time.perf_counter() - t0
+
+    def compiled_path(self) -> bool:
+        """True when `train_epoch` runs compiled (see ``compiled`` in the class docstring)."""
+        return (self.compiled and len(self.tiles) == 2 and self.config.batch_size == 1
+                and self.config.backward == "ideal" and all(t.reads_from_cache for t in self.tiles)
+                and all(t._fused_path() is not None for t in self.tiles))
+
+    def _train_compiled(self, x: torch.Tensor, y: torch.Tensor, order: torch.Tensor, lr: float,
+                        callback: Callable[[int], None] | None, callback_every: int) -> None:
+        """`train_epoch` through `mlp_compiled.train_segment`, in segments that end at callbacks and carries."""
+        import numba
+
+        from .mlp_compiled import train_segment
+
+        xn = x.contiguous().numpy()
+        yn = y.contiguous().numpy()
+        on = order.to(torch.int64).contiguous().numpy()
+        n = on.size
+        coef = np.array([t.config.crossbar.t_read_s * t.config.crossbar.v_read_v**2 for t in self.tiles])
+        carry = self.tiles[0].n_pairs > 1
+        every = self.tiles[0].config.carry_every
+        s = 0
+        while s < n:
+            m = n - s
+            if callback is not None:
+                m = min(m, callback_every - s % callback_every)
+            if carry:
+                m = min(m, every - self.tiles[0].n_updates % every)
+            # one key per layer and sample, in train_step's order (randint draws one value after another)
+            keys = torch.randint(0, 2**62, (m, 2), generator=self.generator).numpy().view(np.uint64)
+            fused = [t._fused_path() for t in self.tiles]
+            layers = [f.layer_args(t.state, *t.weight_cache()) for f, t in zip(fused, self.tiles, strict=True)]
+            p0, p1, read = train_segment(xn, yn, on[s:s + m], float(lr), keys, numba.get_num_threads(),
+                                         self.tiles[0]._mode(), coef, layers[0], layers[1], fused[0].tables,
+                                         fused[1].tables)
+            self.read_energy_j += float(read)
+            for t, f, pulses in zip(self.tiles, fused, (p0, p1), strict=True):
+                t._after_fused()
+                e = float(pulses) * f.energy_per_pulse_j
+                t.n_updates += m - 1
+                e = t._after_update(e, self.generator)  # the last sample's update: carry when due, energy
+                self.program_energy_j += e
+            self.samples_seen += m
+            s += m
+            if callback is not None and s % callback_every == 0:
+                callback(s)
 
     def fit(self, x: torch.Tensor, y: torch.Tensor, x_test: torch.Tensor, y_test: torch.Tensor, epochs: int, *,
             callback: Callable[[int, dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
