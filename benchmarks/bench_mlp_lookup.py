@@ -272,14 +272,26 @@ def main() -> None:
         _train_loop(mlp, x[:warm], y[:warm])
         r_loop, runs_loop = _median_rate(lambda mlp=mlp: _train_loop(mlp, xa, ya), a.analog_samples, a.repeats)
         drawn_loop = _drawn_devices(mlp.tiles, lambda i, mlp=mlp: mlp.train_step(x[i:i + 1], y[i:i + 1], LR), 50)
+        # the compiled epoch (DeviceMLP.train_epoch: networks.mlp_compiled), what the experiments run
+        assert mlp.compiled_path()
+        seq = torch.arange(a.analog_samples)
+        mlp.train_epoch(x[:warm], y[:warm], 0, order=torch.arange(warm))  # compiles / loads the kernel
+        r_ep, runs_ep = _median_rate(lambda mlp=mlp: mlp.train_epoch(xa, ya, 0, order=seq), a.analog_samples,
+                                     a.repeats)
         analog[rule] = {
             "nn_path_samples_per_s": r_nn, "nn_path_runs": runs_nn, "nn_path_warmup_seconds": warm_s,
             "loop_samples_per_s": r_loop, "loop_runs": runs_loop,
+            "compiled_epoch_samples_per_s": r_ep, "compiled_epoch_runs": runs_ep,
+            "compiled_epoch_to_target": r_ep / TARGET_SAMPLES_PER_S,
+            "compiled_epoch_to_best_float": r_ep / float_best,
+            "compiled_epoch_seconds_60k": 60000 / r_ep,
             "devices_drawn_per_sample": drawn_loop, "devices_drawn_per_sample_nn_path": drawn_nn,
             "loop_to_target": r_loop / TARGET_SAMPLES_PER_S, "loop_to_best_float": r_loop / float_best,
             "nn_path_to_target": r_nn / TARGET_SAMPLES_PER_S, "nn_path_to_best_float": r_nn / float_best,
             "loop_epoch_seconds_60k": 60000 / r_loop,
         }
+        print(f"analog, rule {rule!r}: DeviceMLP compiled epoch {r_ep:8.1f} samples/s runs {runs_ep} "
+              f"({r_ep / TARGET_SAMPLES_PER_S:.2f} of target)", flush=True)
         print(f"analog, rule {rule!r}: DeviceMLP loop {r_loop:8.1f} samples/s runs {runs_loop} "
               f"({r_loop / TARGET_SAMPLES_PER_S:.2f} of target); AnalogLinear + DeviceSGD {r_nn:8.1f} samples/s "
               f"runs {runs_nn}; {drawn_loop:.0f} devices drawn per sample", flush=True)
@@ -310,7 +322,7 @@ def main() -> None:
               f"{row['analog_read_noise_off_overhead_us_per_sample']:.1f} us/sample "
               f"({row['analog_read_noise_on_overhead_us_per_sample']:.1f} with noise)", flush=True)
 
-    best_rule = analog["fractional"]["loop_samples_per_s"]
+    best_rule = analog["fractional"]["compiled_epoch_samples_per_s"]
     doc = {
         "benchmark": "mlp_lookup",
         "what": "paper 003 MLP 785x300, 301x10, sigmoid + softmax cross-entropy, batch size 1, SGD lr 0.1; analog: "
@@ -324,9 +336,11 @@ def main() -> None:
         "float_best_samples_per_s": float_best,
         "analog": analog,
         "target_samples_per_s": TARGET_SAMPLES_PER_S,
-        "meets_target_fractional_loop": best_rule >= TARGET_SAMPLES_PER_S,
+        "meets_target": {rule: v["compiled_epoch_samples_per_s"] >= TARGET_SAMPLES_PER_S for rule, v in analog.items()},
         "anchors_samples_per_s": ANCHORS,
-        "ratio_fractional_loop_to_anchors": {k: best_rule / v for k, v in ANCHORS.items()},
+        "ratio_fractional_compiled_epoch_to_anchors": {k: best_rule / v for k, v in ANCHORS.items()},
+        "ratio_stochastic_compiled_epoch_to_anchors": {
+            k: analog["stochastic"]["compiled_epoch_samples_per_s"] / v for k, v in ANCHORS.items()},
         "inference_784x300": infer,
         "profile_top10_tottime": prof,
         "repeats": a.repeats,

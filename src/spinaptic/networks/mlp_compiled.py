@@ -69,9 +69,9 @@ def train_segment(x_all, labels, order, lr, keys, n_chunks, mode, read_coef, lay
     d0 = np.empty(n_hid)
     p = np.empty(n_cls)
     delta0 = np.zeros((n_chunks, n_in0))
-    delta1 = np.zeros((1, n_hid + 1))
+    delta1 = np.zeros((n_chunks, n_hid + 1))
     pulses0 = np.zeros(n_chunks)
-    pulses1 = 0.0
+    pulses1 = np.zeros(n_chunks)
     read = 0.0
     for s in range(order.size):
         r = order[s]
@@ -103,17 +103,18 @@ def train_segment(x_all, labels, order, lr, keys, n_chunks, mode, read_coef, lay
             for k in range(n_cls):
                 acc += p[k] * w1[k, i]
             d0[i] = acc * h[i] * (1.0 - h[i])
-        for c in prange(n_chunks):
+        for c in prange(n_chunks):  # both layers' updates in one parallel region, rows split alike
             pulses0[c] += outer_chunk(c, n_chunks, g0, inst0, w0, delta0[c], iws0[c], fws0[c], xws0[c], qws0[c], cols0,
                                       nc0, xs0, d0, -lr, ig0, np0, gpw0, gmin0, gmax0, su0, sd0, mode, keys[s, 0],
                                       tables0)
+            pulses1[c] += outer_chunk(c, n_chunks, g1, inst1, w1, delta1[c], iws1[c], fws1[c], xws1[c], qws1[c], cols1,
+                                      nc1, xs1, p, -lr, ig1, np1, gpw1, gmin1, gmax1, su1, sd1, mode, keys[s, 1],
+                                      tables1)
         _reduce_rows(rg0, delta0)
         delta0[:] = 0.0
-        pulses1 += outer_chunk(0, 1, g1, inst1, w1, delta1[0], iws1[0], fws1[0], xws1[0], qws1[0], cols1, nc1, xs1, p,
-                               -lr, ig1, np1, gpw1, gmin1, gmax1, su1, sd1, mode, keys[s, 1], tables1)
         _reduce_rows(rg1, delta1)
         delta1[:] = 0.0
-    return pulses0.sum(), pulses1, read
+    return pulses0.sum(), pulses1.sum(), read
 
 
 __all__ = ["train_segment"]
