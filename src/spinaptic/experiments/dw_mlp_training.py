@@ -451,23 +451,12 @@ def _after_epoch(key: str, epoch: int) -> None:
 
 
 def _snapshot(model: DeviceMLP, generator: torch.Generator, extra: dict[str, Any]) -> dict[str, Any]:
-    return {**extra, "generator": generator.get_state(),
-            "tiles": [{"state": {k: v.detach().clone() for k, v in t.state_tensors().items()}, "n_updates": t.n_updates,
-                       "n_carries": t.n_carries, "program_energy_j": t.program_energy_j} for t in model.tiles],
-            "model": {"samples_seen": model.samples_seen, "program_energy_j": model.program_energy_j,
-                      "read_energy_j": model.read_energy_j}}
+    return {**extra, "generator": generator.get_state(), "model": model.state_dict()}
 
 
 def _restore(model: DeviceMLP, generator: torch.Generator, snap: dict[str, Any]) -> None:
     generator.set_state(snap["generator"])
-    for t, s in zip(model.tiles, snap["tiles"], strict=True):
-        cur = t.state_tensors()
-        for k, v in s["state"].items():
-            cur[k].copy_(v)
-        t.invalidate_weight_cache()
-        t.n_updates, t.n_carries, t.program_energy_j = int(s["n_updates"]), int(s["n_carries"]), float(s["program_energy_j"])
-    for k, v in snap["model"].items():
-        setattr(model, k, v)
+    model.load_state_dict(snap["model"])
 
 
 def train_model(ctx: RunContext, key: str, label: str, build, data: tuple[torch.Tensor, ...], epochs: int, *,

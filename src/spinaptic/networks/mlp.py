@@ -251,6 +251,33 @@ class DeviceMLP:
                 callback(ep, row)
         return history
 
+    def state_dict(self) -> dict[str, Any]:
+        """Everything training changes (device states of every tile, update and carry counters, energies,
+        samples seen), as tensors and numbers for ``torch.save``; the configs are the constructor's."""
+        return {"tiles": [{"state": {k: v.detach().clone() for k, v in t.state_tensors().items()},
+                           "n_updates": t.n_updates, "n_carries": t.n_carries, "program_energy_j": t.program_energy_j}
+                          for t in self.tiles],
+                "samples_seen": self.samples_seen, "program_energy_j": self.program_energy_j,
+                "read_energy_j": self.read_energy_j}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore `state_dict` into this network's tiles (in place: the state tensors stay the same objects)."""
+        tiles = state["tiles"]
+        if len(tiles) != len(self.tiles):
+            raise ConfigError(f"load_state_dict: {len(tiles)} layers in the state, the network has {len(self.tiles)}")
+        for t, s in zip(self.tiles, tiles, strict=True):
+            cur = t.state_tensors()
+            if set(cur) != set(s["state"]) or any(cur[k].shape != v.shape for k, v in s["state"].items()):
+                raise ConfigError("load_state_dict: device state names or shapes differ from this network's tiles")
+            for k, v in s["state"].items():
+                cur[k].copy_(v)
+            t.invalidate_weight_cache()
+            t.n_updates, t.n_carries = int(s["n_updates"]), int(s["n_carries"])
+            t.program_energy_j = float(s["program_energy_j"])
+        self.samples_seen = int(state["samples_seen"])
+        self.program_energy_j = float(state["program_energy_j"])
+        self.read_energy_j = float(state["read_energy_j"])
+
     def weights(self) -> list[torch.Tensor]:
         """Effective weights of every layer [out, in + 1] (float64)."""
         return [t.weights() for t in self.tiles]
