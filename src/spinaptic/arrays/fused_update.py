@@ -170,6 +170,14 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
 
 
 @njit(cache=True)
+def _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables):  # pragma: no cover
+    """`_draw_queue` of the ``nq`` queued devices with the kernels' ``tables`` tuple; returns pulses."""
+    flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels = tables
+    return _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
+                       g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+
+
+@njit(cache=True)
 def _reduce_rows(row_g, delta):  # pragma: no cover
     """row_g += the chunks' row-sum changes (delta [chunks, in])."""
     for c in range(delta.shape[0]):
@@ -189,7 +197,6 @@ def outer_chunk(c, n_chunks, g, inst, w, delta, iw, fw, xw, qw, cols, n_cols, xs
     values ``xs``): queues the devices to program in blocks (workspaces ``iw``, ``fw``, ``xw``, ``qw``) and
     draws them; adds the row-sum changes to ``delta`` [in]; returns pulses. ``tables``: the tuple of
     `FusedTableUpdate`. Called by `outer_kernel` and by compiled training loops (`networks.mlp_compiled`)."""
-    flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels = tables
     n_out, n_in = w.shape
     half = n_out * n_in
     key_round = key ^ _ROUND_SALT
@@ -224,12 +231,9 @@ def outer_chunk(c, n_chunks, g, inst, w, delta, iw, fw, xw, qw, cols, n_cols, xs
                 fw[nq, 0] = n
                 nq += 1
                 if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
-                    pulses += _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat,
-                                          mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
-                                          uniform_cdf, n_levels)
+                    pulses += _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
                     nq = 0
-    return pulses + _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
-                                inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+    return pulses + _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
 
 
 @njit(parallel=True, cache=True)
@@ -249,8 +253,7 @@ def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_
 
 @njit(parallel=True, cache=True)
 def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, mode, key,
-                 n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf,
-                 n_levels):  # pragma: no cover
+                 n_chunks, tables):  # pragma: no cover
     """Delta-W given as a dense [out, in] matrix ``dwm`` (zeros skipped); returns pulses."""
     n_out, n_in = w.shape
     half = n_out * n_in
@@ -276,20 +279,16 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
                     fw[nq, 0] = n
                     nq += 1
                     if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
-                        pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key,
-                                                 flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
-                                                 uniform_cdf, n_levels)
+                        pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
                         nq = 0
-        pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
-                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+        pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
     _reduce_rows(row_g, delta)
     return pulses.sum()
 
 
 @njit(parallel=True, cache=True)
 def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpws, threshold, n_pairs, g_min, g_max, step_up, step_down,
-                 mode, key, n_chunks, flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf,
-                 n_levels):  # pragma: no cover
+                 mode, key, n_chunks, tables):  # pragma: no cover
     """Periodic carry of `AnalogTile.carry` for every weight (from one snapshot of the pair weights, then
     programming of every pair, by deterministic pulses or ``FRACTIONAL`` requests); returns pulses."""
     n_out, n_in = w.shape
@@ -329,12 +328,9 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
                         fw[nq, 0] = n
                         nq += 1
                         if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
-                            pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key,
-                                                     flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g,
-                                                     uniform_cdf, n_levels)
+                            pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
                             nq = 0
-        pulses[c] += _draw_queue(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean,
-                                 inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
+        pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
     _reduce_rows(row_g, delta)
     return pulses.sum()
 
@@ -432,7 +428,7 @@ class FusedTableUpdate:
         dwm = delta_w.detach().to(torch.float64).contiguous().numpy()
         n = dense_kernel(g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), dwm, self.inv_gpw, len(self.gpws), float(self.gpws[0]),
                          self.g_min, self.g_max, self.step_up, self.step_down, int(mode), self._key(generator),
-                         numba.get_num_threads(), *self._tables)
+                         numba.get_num_threads(), self._tables)
         return float(n), n * self.energy_per_pulse_j
 
     def carry(self, state, w: torch.Tensor, row_g: torch.Tensor, threshold: float, mode: int,
@@ -442,7 +438,7 @@ class FusedTableUpdate:
         n = carry_kernel(g, inst, w.numpy(), row_g.numpy(), *self._workspace(g, w.shape), self.pair_w_max, self.inv_gpw, self.gpws, float(threshold),
                          len(self.gpws), self.g_min, self.g_max, self.step_up, self.step_down, int(mode),
                          self._key(generator),
-                         numba.get_num_threads(), *self._tables)
+                         numba.get_num_threads(), self._tables)
         return float(n), n * self.energy_per_pulse_j
 
 
