@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .report.cli import report_cmd
 
 
 def _one_line(e: BaseException) -> str:
@@ -68,6 +69,7 @@ def main(ctx: click.Context, debug: bool) -> None:
       spinaptic run compound-dbn --preset paper --out runs/dbn --set tmr_fixed=1.5
       spinaptic run compound-dbn --set hardware.crossbar.v_read_v=0.2   nested fields by dotted name
       spinaptic data                                   where each dataset was found, checksums
+      spinaptic report runs/ --out report/             one HTML + Markdown page of every run beside its paper
 
     Every run writes result.json (one schema for all experiments), PNG figures and summary.md
     (our numbers beside the paper's) into its output directory, and resumes from its checkpoints
@@ -274,6 +276,9 @@ def show_cmd(run_dir: Path) -> None:
     if not f.exists():
         raise click.ClickException(f"{run_dir} is not a finished run directory (no summary.md)")
     click.echo(f.read_text())
+
+
+main.add_command(report_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

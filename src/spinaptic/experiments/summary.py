@@ -8,11 +8,11 @@ from typing import Any
 from .comparison import KIND_TITLES, KINDS, count_line
 
 
-def _fmt(v: Any) -> str:
+def format_value(v: Any) -> str:
     if isinstance(v, float):
         return f"{v:.4g}"
     if isinstance(v, list):
-        return ", ".join(_fmt(x) for x in v)
+        return ", ".join(format_value(x) for x in v)
     return str(v)
 
 
@@ -46,7 +46,7 @@ def render_summary(doc: dict[str, Any]) -> str:
                           "|---|---|---|---|---|---|" + ("---|" if kind != "check" else "") + "---|"]
             for c in rows:
                 verdict = f"**{c['verdict']}**" if c["verdict"] == "short" else c["verdict"]
-                cells = [c["quantity"], _fmt(c["paper"]), _fmt(c["ours"]), c["unit"], c["target"], verdict]
+                cells = [c["quantity"], format_value(c["paper"]), format_value(c["ours"]), c["unit"], c["target"], verdict]
                 if kind == "paper":
                     cells.append(f"{c['source']}: \"{c['quote']}\"")
                 elif kind != "check":
@@ -58,21 +58,21 @@ def render_summary(doc: dict[str, Any]) -> str:
         lines += ["## Metrics", "", "| metric | value |", "|---|---|"]
         for k, v in doc["metrics"].items():
             if not isinstance(v, dict | list) or (isinstance(v, list) and len(v) <= 12):
-                lines.append(f"| {k} | {_fmt(v)} |")
+                lines.append(f"| {k} | {format_value(v)} |")
         lines.append("")
     for tname, rows in doc.get("tables", {}).items():
         if rows:
             keys = list(rows[0])
             lines += [f"## {tname}", "", "| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-            lines += ["| " + " | ".join(_fmt(r.get(k, "")) for k in keys) + " |" for r in rows]
+            lines += ["| " + " | ".join(format_value(r.get(k, "")) for k in keys) + " |" for r in rows]
             lines.append("")
     if doc["figures"]:
         lines += ["## Figures", ""] + [f"![{f}]({f})" for f in doc["figures"]] + [""]
     timings = {k: v for k, v in doc.get("timings", {}).items() if k != "stages_s"}
     if timings or doc.get("timings", {}).get("stages_s"):
         lines += ["## Timings (this execution; not part of the result)", "", "| what | value |", "|---|---|"]
-        lines += [f"| {k} | {_fmt(v)} |" for k, v in timings.items()]
-        lines += [f"| stage {k} [s] | {_fmt(v)} |" for k, v in doc["timings"].get("stages_s", {}).items()]
+        lines += [f"| {k} | {format_value(v)} |" for k, v in timings.items()]
+        lines += [f"| stage {k} [s] | {format_value(v)} |" for k, v in doc["timings"].get("stages_s", {}).items()]
         lines.append("")
     if doc["notes"]:
         lines += ["## Notes", "", doc["notes"].strip(), ""]
