@@ -216,3 +216,30 @@ def test_notched_levels_round_small_updates_away_unless_the_device_is_noisy(fuse
             assert float((tile.weights() - w0).mean()) > 0
     assert moved[0.05] == 0.0
     assert moved[4.0] > 0.2
+
+
+@pytest.mark.parametrize("n_significance", [1, 2])
+def test_fractional_row_path_equals_the_queued_path(n_significance):
+    """The batch-1 fractional update (row by row, no queue) gives bit for bit the conductances and weights of
+    the queued dense kernel for the same Delta-W = s d x^T and key."""
+    dev = _noisy_table_device(spread=0.5, n_levels=0)
+    cfg = TileConfig(device="lookup-table", w_max=1.0, read_noise=False, update_rule="fractional",
+                     n_significance=n_significance)
+    shape = (16, 40)
+    w0 = 0.3 * torch.randn(shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    a, b = (AnalogTile(shape, cfg, weights=w0, device=dev, generator=torch.Generator().manual_seed(1))
+            for _ in range(2))
+    for step in range(3):
+        x, d = _factors(shape, 10 + step)
+        s = -0.05
+        a.update_outer(x, d, s, generator=torch.Generator().manual_seed(step))
+        dwm = (d.double() * s)[:, None] * x.double()[None, :]  # the kernel's product, term by term
+        fu = b._fused_path()
+        w, row_g = b.weight_cache()
+        fu.dense(b.state, w, row_g, dwm, b._mode(), torch.Generator().manual_seed(step))
+        b._after_fused()
+        b.n_updates += 1
+    torch.testing.assert_close(a._g_tensor(), b._g_tensor(), rtol=0, atol=0)
+    torch.testing.assert_close(a.weight_cache()[0], b.weight_cache()[0], rtol=0, atol=0)
+    torch.testing.assert_close(a.weight_cache()[1], b.weight_cache()[1], rtol=1e-12, atol=0)
+    assert not torch.equal(a.weights(), w0.to(a.weights().dtype))

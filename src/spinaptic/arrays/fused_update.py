@@ -191,6 +191,71 @@ def _chunk(c, n_chunks, n):  # pragma: no cover
 
 
 @njit(cache=True)
+def _fractional_rows(lo, hi, g, inst, w, delta, cols, n_cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, key,
+                     tables):  # pragma: no cover
+    """`outer_chunk` for the ``FRACTIONAL`` rule, row by row: every weight of the row with x_j != 0 gets one
+    draw, so there is nothing to queue. Per row: one loop of `_request`'s choice and the table address into
+    contiguous temporaries, one of the table gathers, one of the settled conductances, one of the stores (the
+    arithmetic of `_draw_queue`, the same numbers). Returns the summed fractions of a mean step."""
+    flat, mean, inst_step, g_lo, g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels = tables
+    n_out, n_in = w.shape
+    half = n_out * n_in
+    n_bins = mids.shape[1] + 1
+    wf = w.reshape(-1)
+    t_k = np.empty(n_cols, np.int64)
+    t_addr = np.empty(n_cols, np.int64)
+    t_row = np.empty(n_cols, np.int64)
+    t_dev = np.empty(n_cols, np.int64)
+    t_f = np.empty(n_cols)
+    t_m = np.empty(n_cols)
+    t_x = np.empty(n_cols, g.dtype)
+    q0 = np.empty(n_cols, flat.dtype)
+    q1 = np.empty(n_cols, flat.dtype)
+    tot = 0.0
+    for i in range(lo, hi):
+        di = d[i] * scale
+        if di == 0.0:
+            continue
+        base = i * n_in
+        for a in range(n_cols):
+            ip = base + cols[a]
+            amt, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, 1.0, 1.0, FRACTIONAL, 0.0)
+            xk = g[k]
+            dv = inst[k]
+            dd = (1 - up) * n_inst + dv
+            b, f, j = draw_address(xk, dv, dd * n_bins, counter_uniform(key, k, 0), g_lo, inv_h, mids, cdf, uniform_g,
+                                   uniform_cdf)
+            t_k[a] = k
+            t_x[a] = xk
+            t_dev[a] = dv
+            t_addr[a] = b
+            t_f[a] = f
+            t_row[a] = dd * n_bins + j
+            t_m[a] = amt / inst_step[dd]
+        for a in range(n_cols):  # the gather: independent loads only
+            q0[a] = flat[t_addr[a]]
+            q1[a] = flat[t_addr[a] + 1]
+        for a in range(n_cols):
+            m = t_m[a]
+            mu = mean[t_row[a]]
+            q = q0[a] + t_f[a] * (q1[a] - q0[a])
+            t_x[a] = settle(t_x[a] + m * mu + math.sqrt(m) * (q - mu), t_dev[a], g_lo, g_hi, n_levels) if m > 0.0 \
+                else g[t_k[a]]
+            tot += m
+        for a in range(n_cols):
+            k = t_k[a]
+            old = np.float64(g[k])
+            g[k] = t_x[a]
+            delta[cols[a]] += np.float64(g[k]) - old
+            ip = base + cols[a]
+            sw = 0.0
+            for mm in range(n_pairs):
+                sw += (g[2 * mm * half + ip] - g[(2 * mm + 1) * half + ip]) * inv_gpw[mm]
+            wf[ip] = sw
+    return tot
+
+
+@njit(cache=True)
 def outer_chunk(c, n_chunks, g, inst, w, delta, iw, fw, xw, qw, cols, n_cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min,
                 g_max, step_up, step_down, mode, key, tables):  # pragma: no cover
     """Rows of chunk ``c`` of Delta-W[i, j] = scale d[i] x[j] over the first ``n_cols`` non-zero inputs (``cols``,
@@ -201,6 +266,9 @@ def outer_chunk(c, n_chunks, g, inst, w, delta, iw, fw, xw, qw, cols, n_cols, xs
     half = n_out * n_in
     key_round = key ^ _ROUND_SALT
     lo, hi = _chunk(c, n_chunks, n_out)
+    if mode == FRACTIONAL:
+        return _fractional_rows(lo, hi, g, inst, w, delta, cols, n_cols, xs, d, scale, inv_gpw, n_pairs, gpw, g_min,
+                                g_max, key, tables)
     pulses = 0.0
     nq = 0
     s_min = min(step_up, step_down)
