@@ -208,3 +208,32 @@ def test_rows_follow_the_paper_statements():
     # a temperature difference beyond the tolerance is short
     hot = _rows({**accs, "fashion/sot-400K/cont": 80.0})
     assert next(r for q, r in hot.items() if "SOT continuous: 300 K - 400 K" in q).verdict == "short"
+
+
+def test_points_of_a_split_run_share_their_trainings_with_the_full_run(tmp_path, monkeypatch):
+    """One configuration-seed per run (the sweep split of the paper preset) with a shared stage store: the full
+    run that follows trains nothing and reports what a run without the store reports."""
+    base = {**TINY, "configurations": "fashion/stt-300K/cont,fashion/stt-300K/32", "n_seeds": 2, "epochs": 1}
+    store = tmp_path / "store"
+    for conf in ("fashion/stt-300K/cont", "fashion/stt-300K/32"):
+        for s in (0, 1):
+            run_experiment("dw-mlp-training", seed=1, out_dir=tmp_path / f"p-{conf.split('/')[-1]}-{s}", quiet=True,
+                           overrides={**base, "configurations": conf, "seeds": str(s), "stage_store": str(store)},
+                           threads=1)
+    def stages():
+        return {p.name: p.stat().st_mtime_ns for p in store.rglob("train*.pt")}
+
+    before = stages()
+    assert len(before) == 4
+
+    def no_training(*a, **k):
+        raise AssertionError("the full run trained a model the store holds")
+
+    monkeypatch.setattr(dm.DeviceMLP, "train_epoch", no_training)
+    gathered = run_experiment("dw-mlp-training", seed=1, out_dir=tmp_path / "all", quiet=True,
+                              overrides={**base, "stage_store": str(store)}, threads=1)
+    assert stages() == before
+    monkeypatch.undo()
+    alone = run_experiment("dw-mlp-training", seed=1, out_dir=tmp_path / "alone", quiet=True, overrides=base, threads=1)
+    assert gathered["metrics"]["histories"] == alone["metrics"]["histories"]
+    assert [c["ours"] for c in gathered["comparisons"]] == [c["ours"] for c in alone["comparisons"]]

@@ -112,7 +112,7 @@ class Rows:
         self.cfg, self.stats, self.tg, self.key_of = cfg, stats, cfg.targets, key_of
         self.rows: list[Comparison] = []
         n = cfg.n_train or N_TRAIN_FULL
-        self.protocol = (f"{n} training images x {cfg.epochs} epochs x {cfg.n_seeds} seed(s)"
+        self.protocol = (f"{n} training images x {cfg.epochs} epochs x {len(cfg.seed_list)} seed(s)"
                          + ("" if not cfg.n_test else f", {cfg.n_test} test images"))
         self.off = (f"absolute accuracy on {self.protocol}, the paper trains 60000 x 20 epochs (x 3 seeds): not "
                     "comparable")
@@ -123,7 +123,7 @@ class Rows:
 
     def fmt(self, name: str, what: str = "final") -> str:
         s = self.stats[self.key_of(name)]
-        return f"{s[what]:.2f}" + (f" +- {s[what + '_std']:.2f}" if self.cfg.n_seeds > 1 else "")
+        return f"{s[what]:.2f}" + (f" +- {s[what + '_std']:.2f}" if len(self.cfg.seed_list) > 1 else "")
 
     def absolute(self, ok: bool) -> bool | None:
         return ok if self.cfg.full_protocol else None
@@ -289,7 +289,7 @@ def notes_text(cfg: Any, lr_families: dict[str, float], energies: dict[str, floa
         "once from its table, scaled to that fraction of the instance's mean step (mean and variance of m pulses); "
         "notched devices then round G to the nearest of N evenly spaced levels of the instance's range. Test "
         f"accuracy after every epoch on {'the 10,000' if not cfg.n_test else cfg.n_test} test images (the paper "
-        f"validates on the test sets); this run: {n_train} training images x {cfg.epochs} epochs x {cfg.n_seeds} "
+        f"validates on the test sets); this run: {n_train} training images x {cfg.epochs} epochs x {len(cfg.seed_list)} "
         "seed(s). All configurations of a seed share the initial weights and the image order.",
         f"**Choices the paper does not state.** Weight range: w_max = {cfg.w_max:g} per full conductance window "
         "on both layers (weights clip at +-w_max; CrossSim's normalised [-1, 1] range is assumed). Initial weights "

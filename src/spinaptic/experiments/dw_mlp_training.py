@@ -49,9 +49,11 @@ checkpointed after every epoch (devices, counters and the generator), so a kille
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -79,7 +81,8 @@ from ._dw_mlp_training_targets import (
     Rows,
     notes_text,
 )
-from .base import Result, RunContext, chunked, experiment
+from .base import Result, RunContext, checkpoint_key, chunked, experiment
+from .checkpoint import CheckpointStore
 from .comparison import Comparison, calibrated_row, check_row
 from .dw_lookup_tables import (
     DWLookupTablesConfig,
@@ -254,6 +257,12 @@ class DWMLPTrainingConfig:
         learning-rate search; n_train + n_validation <= 60,000).
     epochs: training epochs (paper: 20); the schedule divides alpha by 2, 3, 4, 5 from epochs 4, 6, 9, 11.
     n_seeds: independent seeds per configuration (paper: 3): initial weights, image order, device draws.
+    seeds: which of the n_seeds seed indices this run trains (empty = all): one configuration-seed per run is how a
+        sweep splits the paper preset (``spinaptic sweep dw-mlp-training --preset paper``).
+    stage_store: where finished configuration-seed trainings are kept: "" = this run's checkpoints; a directory
+        (or "auto" = the user cache) shared between runs, keyed by everything that determines a training (the
+        config without the fields that only choose what to train or report, the run seed, device and code), so
+        a sweep's points and the full run that gathers them share one result per configuration-seed.
     hidden: hidden neurons (paper: 300; smaller only for tests).
     batch_size: images per programmed update (paper: 1; > 1 is a documented deviation).
     w_max: weight of a full conductance window on every layer (weights clip at +-w_max; not in the paper).
@@ -279,6 +288,8 @@ class DWMLPTrainingConfig:
     n_validation: int = 0
     epochs: int = 20
     n_seeds: int = 3
+    seeds: tuple[int, ...] = ()
+    stage_store: str = ""
     hidden: int = 300
     batch_size: int = 1
     w_max: float = 1.0
@@ -308,6 +319,9 @@ class DWMLPTrainingConfig:
         confs = _as_tuple(self.configurations)
         object.__setattr__(self, "configurations", confs)
         object.__setattr__(self, "lr_grid", tuple(float(v) for v in _as_tuple(self.lr_grid)))
+        object.__setattr__(self, "seeds", tuple(int(v) for v in _as_tuple(self.seeds)))
+        _record("seeds", "seed indices in [0, n_seeds), or empty (all)")
+        _record("stage_store", "'' (this run), 'auto' (user cache) or a directory")
         # ranges of the free-form fields, as `spinaptic describe` shows them (the checks below enforce them)
         _record("configurations", "names '<dataset>/<device>[/<levels>][+pc][@<lr>]' (module docstring)")
         _record("lr_grid", "values > 0, or empty (no search); a search needs n_validation > 0")
@@ -329,6 +343,8 @@ class DWMLPTrainingConfig:
             check_positive("lr_grid", v)
         check_int("epochs", self.epochs, 1, 1000)
         check_int("n_seeds", self.n_seeds, 1, 100)
+        for v in self.seeds:
+            check_int(f"seeds (seed indices, n_seeds = {self.n_seeds})", v, 0, self.n_seeds - 1)
         check_int("hidden", self.hidden, 1, 100_000)
         check_int("batch_size", self.batch_size, 1, 60000)
         check_positive("w_max (weight of a full conductance window)", self.w_max)
@@ -356,6 +372,11 @@ class DWMLPTrainingConfig:
             for t in ([s.with_lr(v) for v in self.lr_grid] if self.lr_grid else [s]):
                 out.setdefault(t.key, t)
         return list(out.values())
+
+    @property
+    def seed_list(self) -> tuple[int, ...]:
+        """The seed indices this run trains (``seeds``, default all of ``n_seeds``), duplicates removed."""
+        return tuple(dict.fromkeys(self.seeds)) if self.seeds else tuple(range(self.n_seeds))
 
     @property
     def full_protocol(self) -> bool:
@@ -460,9 +481,10 @@ def _restore(model: DeviceMLP, generator: torch.Generator, snap: dict[str, Any])
 
 
 def train_model(ctx: RunContext, key: str, label: str, build, data: tuple[torch.Tensor, ...], epochs: int, *,
-                seed_index: int, chunk: int = 500) -> dict[str, Any]:
+                seed_index: int, chunk: int = 500, store: CheckpointStore | None = None) -> dict[str, Any]:
     """Train the model ``build(generator)`` returns on ``data`` = (x, y, x_eval, y_eval) for ``epochs``, as the
-    resumable stage ``key``; checkpointed after every epoch. Returns the history and energy accounting."""
+    resumable stage ``key`` of ``store`` (default: the run's checkpoints); checkpointed after every epoch in the
+    run's own checkpoints. Returns the history and energy accounting."""
     epoch_stage = f"{key}/running"
 
     def compute() -> dict[str, Any]:
@@ -511,9 +533,30 @@ def train_model(ctx: RunContext, key: str, label: str, build, data: tuple[torch.
                 "w_abs_max": [float(v.abs().max()) for v in w],
                 "clipped_fraction": [float((v.abs() >= 0.999 * m).to(torch.float64).mean()) for v, m in zip(w, w_max)]}
 
-    out = ctx.cached(key, compute)
+    out = (store or ctx.checkpoints).cached(key, compute)
     ctx.checkpoints.path(epoch_stage).unlink(missing_ok=True)
     return out
+
+
+STORE_BLIND_FIELDS = ("configurations", "n_seeds", "seeds", "stage_store", "figures", "targets", "loop_dataset",
+                      "loop_n_train", "loop_n_test", "loop_epochs", "loop_lr", "loop_w_max")
+"""Config fields that choose what a run trains or reports, never how one configuration-seed trains: left out of
+the shared stage store's key, so a one-configuration point of a sweep and the full run share its training."""
+
+
+def stage_store(cfg: DWMLPTrainingConfig, ctx: RunContext) -> CheckpointStore | None:
+    """The shared store of ``cfg.stage_store`` (None: the run's own checkpoints)."""
+    if not cfg.stage_store:
+        return None
+    if cfg.stage_store == "auto":
+        import platformdirs
+
+        root = Path(platformdirs.user_cache_dir("spinaptic")) / "stages"
+    else:
+        root = Path(cfg.stage_store).expanduser()
+    material = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in STORE_BLIND_FIELDS}
+    return CheckpointStore(root / "dw-mlp-training", checkpoint_key("dw-mlp-training", material, ctx.seed, ctx.device),
+                           resume=ctx.resume, device=ctx.device, log=ctx.log)
 
 
 class Data:
@@ -543,7 +586,7 @@ class Data:
 
 
 def train_spec(ctx: RunContext, cfg: DWMLPTrainingConfig, spec: TrainSpec, seed_index: int, tables: TableStore,
-               data: Data) -> dict[str, Any]:
+               data: Data, store: CheckpointStore | None = None) -> dict[str, Any]:
     xyz = data.get(spec.dataset)
     mlp = MLPConfig(sizes=(784, cfg.hidden, 10), lr=spec.lr(cfg), batch_size=cfg.batch_size)
     w0 = float_mlp_weights(mlp, ctx.make_generator(f"init/{seed_index}/{cfg.hidden}"))
@@ -552,7 +595,7 @@ def train_spec(ctx: RunContext, cfg: DWMLPTrainingConfig, spec: TrainSpec, seed_
         return DeviceMLP(mlp, tile_config(cfg, spec), device=tables.device(spec), weights=w0, generator=gen)
 
     return train_model(ctx, f"train/{spec.key}/seed{seed_index}", spec.label, build, xyz, cfg.epochs,
-                       seed_index=seed_index)
+                       seed_index=seed_index, store=store)
 
 
 def physics_loop(ctx: RunContext, cfg: DWMLPTrainingConfig, data: Data) -> dict[str, Any]:
@@ -743,9 +786,10 @@ def run(cfg: DWMLPTrainingConfig, ctx: RunContext) -> Result:
     and a layer trained with the 1D model in the loop."""
     specs = cfg.specs()
     tables, data = TableStore(cfg, ctx), Data(cfg)
+    store = stage_store(cfg, ctx)
     runs: dict[str, list[dict[str, Any]]] = {}
     for spec in specs:
-        runs[spec.key] = [train_spec(ctx, cfg, spec, s, tables, data) for s in range(cfg.n_seeds)]
+        runs[spec.key] = [train_spec(ctx, cfg, spec, s, tables, data, store) for s in cfg.seed_list]
     stats = {k: {**_stats(v), "spec": parse_configuration(k)} for k, v in runs.items()}
     loop = physics_loop(ctx, cfg, data) if cfg.loop_n_train and not cfg.lr_grid else None
 
@@ -809,7 +853,7 @@ def run(cfg: DWMLPTrainingConfig, ctx: RunContext) -> Result:
     # timings (this execution): samples/s, epoch times, the projected paper preset
     rates = {stats[k]["spec"].label: round(s["samples"] / s["train_s"], 1) for k, s in stats.items() if s["train_s"] > 0}
     ctx.timings["training_samples_per_s"] = rates
-    ctx.timings["epoch_s"] = {stats[k]["spec"].label: round(s["train_s"] / (cfg.epochs * cfg.n_seeds), 2)
+    ctx.timings["epoch_s"] = {stats[k]["spec"].label: round(s["train_s"] / (cfg.epochs * len(cfg.seed_list)), 2)
                               for k, s in stats.items()}
     if loop is not None:
         ctx.timings["loop_samples_per_s"] = {n: round(loop[n]["samples"] / loop[n]["train_s"], 1)
