@@ -237,3 +237,15 @@ def test_points_of_a_split_run_share_their_trainings_with_the_full_run(tmp_path,
     alone = run_experiment("dw-mlp-training", seed=1, out_dir=tmp_path / "alone", quiet=True, overrides=base, threads=1)
     assert gathered["metrics"]["histories"] == alone["metrics"]["histories"]
     assert [c["ours"] for c in gathered["comparisons"]] == [c["ours"] for c in alone["comparisons"]]
+
+
+def test_the_paper_preset_is_declared_as_a_sweep_of_configuration_seeds(tmp_path):
+    from spinaptic.sweeps import plan_sweep
+
+    plan = plan_sweep("dw-mlp-training", None, 1, preset="paper", out_dir=tmp_path / "sweep")
+    assert not (tmp_path / "sweep").exists()  # planning writes nothing
+    assert len(plan.points) == len(dm.PAPER.specs()) * dm.PAPER.n_seeds
+    assert {(p.overrides["configurations"], p.overrides["seeds"]) for p in plan.points} == {
+        ((s.key,), (k,)) for s in dm.PAPER.specs() for k in range(dm.PAPER.n_seeds)}
+    assert all(p.overrides["loop_n_train"] == 0 for p in plan.points)
+    assert dm.PAPER.stage_store == "auto"  # the points and the gathering run share their trainings

@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .report.cli import report_cmd
+from .sweeps.cli import sweep_cmd
 
 
 def _one_line(e: BaseException) -> str:
@@ -69,6 +70,8 @@ def main(ctx: click.Context, debug: bool) -> None:
       spinaptic run compound-dbn --preset paper --out runs/dbn --set tmr_fixed=1.5
       spinaptic run compound-dbn --set hardware.crossbar.v_read_v=0.2   nested fields by dotted name
       spinaptic data                                   where each dataset was found, checksums
+      spinaptic sweep switching-probability --param n_trials=200,400 --seeds 3 --out runs/sweep
+                                                       a parameter grid x seeds (local processes or --executor ray)
       spinaptic report runs/ --out report/             one HTML + Markdown page of every run beside its paper
 
     Every run writes result.json (one schema for all experiments), PNG figures and summary.md
@@ -279,6 +282,7 @@ def show_cmd(run_dir: Path) -> None:
 
 
 main.add_command(report_cmd)
+main.add_command(sweep_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover

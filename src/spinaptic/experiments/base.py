@@ -57,12 +57,16 @@ class ExperimentSpec:
     paper: str
     title: str
     description: str
+    sweeps: dict[str, dict[str, list]] = field(default_factory=dict)
+    """Default sweep axes per preset, ``{preset: {dotted field: [values]}}``: what ``spinaptic sweep NAME
+    --preset P`` runs when no ``--param`` is given (a long preset split into independent points)."""
 
 
 _EXPERIMENTS: dict[str, ExperimentSpec] = {}
 
 
-def experiment(name: str, *, paper: str, title: str, config: type, presets: dict[str, Any]):
+def experiment(name: str, *, paper: str, title: str, config: type, presets: dict[str, Any],
+               sweeps: dict[str, dict[str, list]] | None = None):
     """Decorator registering ``run(cfg, ctx) -> Result`` under ``name`` (presets must include "quick")."""
     if "quick" not in presets:
         raise ValueError(f"experiment {name!r} needs a 'quick' preset")
@@ -71,7 +75,8 @@ def experiment(name: str, *, paper: str, title: str, config: type, presets: dict
         if name in _EXPERIMENTS and _EXPERIMENTS[name].func is not func:
             raise ValueError(f"experiment {name!r} registered twice")
         doc = (func.__doc__ or "").strip().splitlines()
-        _EXPERIMENTS[name] = ExperimentSpec(name, func, config, presets, paper, title, doc[0] if doc else title)
+        _EXPERIMENTS[name] = ExperimentSpec(name, func, config, presets, paper, title, doc[0] if doc else title,
+                                            dict(sweeps or {}))
         return func
 
     return deco

@@ -767,7 +767,12 @@ CPU = DWMLPTrainingConfig(  # 850k training samples: about 45 min at the ~300 sa
     n_train=5000, epochs=10, n_seeds=1, loop_n_train=2000, loop_epochs=2)
 PAPER = DWMLPTrainingConfig(
     configurations=(*fig5ab(), *fig5cd(), *fig5e(), *fig5ab(ours=True), *fig5cd(ours=True), *fig5e(ours=True)),
-    loop_n_train=5000, loop_epochs=5)
+    loop_n_train=5000, loop_epochs=5, stage_store="auto")
+PAPER_SWEEP = {"configurations": [(s.key,) for s in PAPER.specs()], "seeds": [(s,) for s in range(PAPER.n_seeds)],
+               "loop_n_train": [0]}
+"""The paper preset as a sweep, one configuration-seed per point (``spinaptic sweep dw-mlp-training --preset paper
+--seeds 1``); every point keeps its training in the shared stage store, and ``spinaptic run dw-mlp-training
+--preset paper`` then gathers them (and runs the physics-in-the-loop layer)."""
 LR_SEARCH = DWMLPTrainingConfig(
     configurations=("fashion/numeric", "fashion/stt-300K/cont", "fashion/stt-300K/32", "fashion/stt-300K/32+pc"),
     n_train=4000, n_validation=2000, epochs=2, n_seeds=1, lr_grid=(0.01, 0.03, 0.1, 0.3))
@@ -779,6 +784,7 @@ LR_SEARCH = DWMLPTrainingConfig(
     title="MLP training on notched DW-MTJ synapses, MNIST and Fashion-MNIST (paper 003, Fig. 5)",
     config=DWMLPTrainingConfig,
     presets={"quick": QUICK, "cpu": CPU, "paper": PAPER, "lr-search": LR_SEARCH},
+    sweeps={"paper": PAPER_SWEEP},
 )
 def run(cfg: DWMLPTrainingConfig, ctx: RunContext) -> Result:
     """A 784-300-10 MLP trained by batch-1 SGD through DW-MTJ lookup-table synapses (genuine MuMax3 tables and our
