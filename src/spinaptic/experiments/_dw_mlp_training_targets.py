@@ -15,6 +15,8 @@ __all__ = ["N_TRAIN_FULL", "N_TEST_FULL", "PAPER_5E", "QUOTES", "TECHNOLOGIES", 
 
 TECHNOLOGIES = ("stt", "sot")
 TEMPERATURES_K = (300, 400)
+DATASETS = {"mnist": "mnist", "fashion": "fashion-mnist"}
+"""Dataset short names of the configuration names -> `spinaptic.data` names."""
 N_TRAIN_FULL, N_TEST_FULL = 60000, 10000
 
 QUOTES = {
