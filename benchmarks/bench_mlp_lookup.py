@@ -276,7 +276,7 @@ def main() -> None:
         assert mlp.compiled_path()
         seq = torch.arange(a.analog_samples)
         mlp.train_epoch(x[:warm], y[:warm], 0, order=torch.arange(warm))  # compiles / loads the kernel
-        r_ep, runs_ep = _median_rate(lambda mlp=mlp: mlp.train_epoch(xa, ya, 0, order=seq), a.analog_samples,
+        r_ep, runs_ep = _median_rate(lambda mlp=mlp, seq=seq: mlp.train_epoch(xa, ya, 0, order=seq), a.analog_samples,
                                      a.repeats)
         analog[rule] = {
             "nn_path_samples_per_s": r_nn, "nn_path_runs": runs_nn, "nn_path_warmup_seconds": warm_s,
