@@ -85,6 +85,19 @@ def _request(g, ip, ineg, dw, gpw, g_min, g_max, step_up, step_down, mode, u_rou
     return max(n, 0.0), k, r
 
 
+@njit(cache=True, inline="always")
+def _store(g, wf, delta, k, ip, j, x_new, half, n_pairs, inv_gpw):  # pragma: no cover
+    """g[k] = x_new (device k of weight ip, input column j): its change is added to the row-sum change
+    ``delta[j]`` and the cached weight wf[ip] is recomputed from every significance pair."""
+    old = np.float64(g[k])
+    g[k] = x_new
+    delta[j] += np.float64(g[k]) - old
+    s = 0.0
+    for mm in range(n_pairs):
+        s += (g[2 * mm * half + ip] - g[(2 * mm + 1) * half + ip]) * inv_gpw[mm]
+    wf[ip] = s
+
+
 @njit(cache=True)
 def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, flat, mean, inst_step, g_lo,
                 g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels):  # pragma: no cover
@@ -157,15 +170,8 @@ def _draw_queue(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, k
     wf = w.reshape(-1)
     for b in range(nq):
         tot += q_amt[b]
-        k = q_idx[b]
-        old = np.float64(g[k])
-        g[k] = x[b]
         ip = q_ij[b]
-        delta[ip - (ip // n_in) * n_in] += np.float64(g[k]) - old
-        s = 0.0
-        for mm in range(n_pairs):
-            s += (g[2 * mm * half + ip] - g[(2 * mm + 1) * half + ip]) * inv_gpw[mm]
-        wf[ip] = s
+        _store(g, wf, delta, q_idx[b], ip, ip - (ip // n_in) * n_in, x[b], half, n_pairs, inv_gpw)
     return tot
 
 
@@ -243,15 +249,7 @@ def _fractional_rows(lo, hi, g, inst, w, delta, cols, n_cols, xs, d, scale, inv_
                 else g[t_k[a]]
             tot += m
         for a in range(n_cols):
-            k = t_k[a]
-            old = np.float64(g[k])
-            g[k] = t_x[a]
-            delta[cols[a]] += np.float64(g[k]) - old
-            ip = base + cols[a]
-            sw = 0.0
-            for mm in range(n_pairs):
-                sw += (g[2 * mm * half + ip] - g[(2 * mm + 1) * half + ip]) * inv_gpw[mm]
-            wf[ip] = sw
+            _store(g, wf, delta, t_k[a], base + cols[a], cols[a], t_x[a], half, n_pairs, inv_gpw)
     return tot
 
 
