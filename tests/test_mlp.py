@@ -146,3 +146,15 @@ def test_state_dict_round_trip_continues_identically(sample):
     assert b.read_energy_j == pytest.approx(a.read_energy_j, rel=1e-9)  # row sums re-summed after the load
     with pytest.raises(ConfigError, match="layers"):
         DeviceMLP(MLPConfig(sizes=(784, 10)), TileConfig(device="ideal", read_noise=False)).load_state_dict(snap)
+
+
+def test_compiled_epoch_refuses_bad_shapes_and_labels(sample):
+    x, y = sample
+    m = _pair("stochastic", True)
+    with pytest.raises(ConfigError, match=r"x must be \[N, 784\]"):
+        m.train_epoch(x[:4, :700], y[:4], 0)
+    with pytest.raises(ConfigError, match="labels"):
+        m.train_epoch(x[:4], torch.tensor([0, 1, 2, 10]), 0)
+    with pytest.raises(ConfigError, match="order"):
+        m.train_epoch(x[:4], y[:4], 0, order=torch.tensor([0, 4]))
+    assert m.samples_seen == 0

@@ -204,6 +204,14 @@ class DeviceMLP:
 
         from .mlp_compiled import train_segment
 
+        # the compiled loop indexes without bounds checks: shapes and labels are checked here
+        if x.dim() != 2 or x.shape[1] != self.config.sizes[0] or y.shape != (x.shape[0],):
+            raise ConfigError(f"train_epoch: x must be [N, {self.config.sizes[0]}] and y [N], got {tuple(x.shape)} "
+                              f"and {tuple(y.shape)}")
+        if y.numel() and (int(y.min()) < 0 or int(y.max()) >= self.config.sizes[-1]):
+            raise ConfigError(f"train_epoch: labels must lie in [0, {self.config.sizes[-1]}), got {int(y.min())}..{int(y.max())}")
+        if order.numel() and (int(order.min()) < 0 or int(order.max()) >= x.shape[0]):
+            raise ConfigError(f"train_epoch: order indexes rows outside [0, {x.shape[0]})")
         xn = x.contiguous().numpy()
         yn = y.contiguous().numpy()
         on = order.to(torch.int64).contiguous().numpy()
