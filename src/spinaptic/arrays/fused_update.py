@@ -183,6 +183,20 @@ def _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, t
                        g_hi, inv_h, mids, cdf, n_inst, uniform_g, uniform_cdf, n_levels)
 
 
+@njit(cache=True, inline="always")
+def _push(g, inst, w, delta, iw, fw, xw, qw, nq, k, ip, up, n, mode, n_pairs, inv_gpw, key, tables):  # pragma: no cover
+    """Queue device ``k`` (weight ``ip``, 1 if G rises, amount ``n`` from `_request`); a full block is drawn at
+    once, while its entries are in cache. Returns (queued entries, pulses drawn)."""
+    iw[nq, 0] = k
+    iw[nq, 1] = ip
+    iw[nq, 2] = up
+    fw[nq, 0] = n
+    nq += 1
+    if nq < iw.shape[0]:
+        return nq, 0.0
+    return 0, _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
+
+
 @njit(cache=True)
 def _reduce_rows(row_g, delta):  # pragma: no cover
     """row_g += the chunks' row-sum changes (delta [chunks, in])."""
@@ -290,15 +304,9 @@ def outer_chunk(c, n_chunks, g, inst, w, delta, iw, fw, xw, qw, cols, n_cols, xs
                     continue
             ip = i * n_in + cols[a]
             n, k, up = _request(g, ip, half + ip, di * xs[a], gpw, g_min, g_max, step_up, step_down, mode, u)
-            if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
-                iw[nq, 0] = k
-                iw[nq, 1] = ip
-                iw[nq, 2] = up
-                fw[nq, 0] = n
-                nq += 1
-                if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
-                    pulses += _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
-                    nq = 0
+            if n > 0:
+                nq, p = _push(g, inst, w, delta, iw, fw, xw, qw, nq, k, ip, up, n, mode, n_pairs, inv_gpw, key, tables)
+                pulses += p
     return pulses + _flush(g, inst, w, delta, iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
 
 
@@ -338,15 +346,10 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
                 ip = i * n_in + j
                 u = counter_uniform(key_round, ip, 0) if mode == STOCHASTIC else 0.0
                 n, k, up = _request(g, ip, half + ip, dw, gpw, g_min, g_max, step_up, step_down, mode, u)
-                if n > 0:  # queued (written out here: a call with this many arrays costs more than the work)
-                    iw[nq, 0] = k
-                    iw[nq, 1] = ip
-                    iw[nq, 2] = up
-                    fw[nq, 0] = n
-                    nq += 1
-                    if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
-                        pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
-                        nq = 0
+                if n > 0:
+                    nq, p = _push(g, inst, w, delta[c], iw, fw, xw, qw, nq, k, ip, up, n, mode, n_pairs, inv_gpw, key,
+                                  tables)
+                    pulses[c] += p
         pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
     _reduce_rows(row_g, delta)
     return pulses.sum()
@@ -388,14 +391,9 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
                     o = 2 * k * half + ip
                     n, m, up = _request(g, o, o + half, dw[k], gpws[k], g_min, g_max, step_up, step_down, mode, 0.0)
                     if n > 0:
-                        iw[nq, 0] = m
-                        iw[nq, 1] = ip
-                        iw[nq, 2] = up
-                        fw[nq, 0] = n
-                        nq += 1
-                        if nq == iw.shape[0]:  # a full block, drawn while its entries are in cache
-                            pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
-                            nq = 0
+                        nq, p = _push(g, inst, w, delta[c], iw, fw, xw, qw, nq, m, ip, up, n, mode, n_pairs, inv_gpw,
+                                      key, tables)
+                        pulses[c] += p
         pulses[c] += _flush(g, inst, w, delta[c], iw, fw, xw, qw, nq, mode, n_pairs, inv_gpw, key, tables)
     _reduce_rows(row_g, delta)
     return pulses.sum()
