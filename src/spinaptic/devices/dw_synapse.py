@@ -12,6 +12,8 @@ thermal field at ``temperature_k``; a pulse count n > 1 repeats pulse + relaxati
 pulses get no current but still evolve thermally for the same time, as in a real array). Voltage pulses drive
 I = V / R_series (write path + access resistance of the track). Energy per device: I^2 R_write t per current
 pulse, V^2 / R_series t per voltage pulse (linear rise / fall ramps count 1/3 of their duration).
+``response="calibrated"`` replaces the integration by paper 001's behavioural model: a displacement per current
+pulse, tabulated once from the same 1D model (`dw_calibration`).
 
 Registered variants (one class, config subclasses with the papers' defaults): ``dw-notched`` (paper 003 STT
 track; SOT via ``DWSynapseConfig.preset("liu2021-sot")``), ``dw-continuous`` (paper 001), ``dw-trapezoid``
@@ -38,7 +40,11 @@ from ..physics.dw_tracks import (
 )
 from ..physics.mtj import UM2, MTJParams, conductances_for_range, mixed_conductance
 from .base import Device, DeviceState, Pulses, register_device
+from .dw_calibration import cached_displacement
 from .variation import draw_spread
+
+RESPONSES = ("1d-model", "calibrated")
+"""Programming responses of `DWSynapseConfig.response`."""
 
 
 def _liu_mtj() -> MTJParams:
@@ -66,6 +72,11 @@ class DWSynapseConfig:
         nominal_kind: "current" or "voltage".
         q0_m: initial wall position [m]; None = first notch (0 on a track without notches).
         backend: "auto" (numba on CPU), "numba" or "torch".
+        response: "1d-model" (`apply` integrates the 1D model for every pulse) or "calibrated" (paper 001's
+            behavioural model: each pulse moves the wall by the displacement the 1D model gives for that
+            current and width from mid-track at this temperature (`dw_calibration`, tabulated once per
+            process), clipped to [0, L]; position-independent, so notches are ignored: use it for continuous
+            tracks; current pulses only).
 
     Variation knobs: device-to-device ``r_p_dtod``, ``tmr_dtod`` (drawn in ``init_state``); cycle-to-cycle:
     the thermal field of the 1D model at ``temperature_k`` (no extra ``*_std`` knob; 0 K is deterministic);
@@ -87,6 +98,7 @@ class DWSynapseConfig:
     nominal_kind: str = "current"
     q0_m: float | None = None
     backend: str = "auto"
+    response: str = "1d-model"
 
     def __post_init__(self) -> None:
         if not isinstance(self.track, DWTrack):
@@ -103,6 +115,7 @@ class DWSynapseConfig:
         check_positive("nominal_width_s", self.nominal_width_s, unit="s")
         check_choice("nominal_kind", self.nominal_kind, ("current", "voltage"))
         check_choice("backend", self.backend, dw.BACKENDS)
+        check_choice("response", self.response, RESPONSES)
         if self.q0_m is not None:
             from ..config import check_range
 
@@ -268,6 +281,51 @@ class DWSynapse(Device):
         """Write current [A]: the amplitude itself, or V / R_series for voltage pulses."""
         return amplitude if kind == "current" else amplitude / self.config.track.series_resistance_ohm
 
+    def _energy(self, amp: torch.Tensor, width: torch.Tensor, count: torch.Tensor, kind: str) -> torch.Tensor:
+        """Energy [J] of ``count`` pulses of ``amp`` (A or V) and ``width`` [s] (see the module docstring)."""
+        c = self.config
+        t_eff = (width - 2.0 * (c.rise_s + c.fall_s) / 3.0).clamp_min(0.0) * count.to(amp.dtype)
+        if kind == "current":
+            return amp**2 * c.track.write_resistance_ohm * t_eff
+        return amp**2 / c.track.series_resistance_ohm * t_eff
+
+    @property
+    def current_programmable(self) -> bool:
+        """True when one call can program any analog current amplitude cheaply: ``response == "calibrated"``
+        with current pulses (the wall then moves by `current_for_displacement_fraction`'s inverse)."""
+        return self.config.response == "calibrated" and self.config.nominal_kind == "current"
+
+    def current_for_displacement_fraction(self, frac: torch.Tensor, width_s: float | None = None) -> torch.Tensor:
+        """Current [A] whose single pulse of ``width_s`` [s] (default: the nominal width) moves the wall by
+        ``frac`` * L (signed fraction of the track): inverse interpolation of the calibrated displacement
+        table over its monotone part, clamped to that part's current range."""
+        width = self.config.nominal_width_s if width_s is None else float(width_s)
+        frac = torch.as_tensor(frac)
+        frac = frac if frac.is_floating_point() else frac.to(torch.float64)
+        return self._displacement_table(width).current_for(frac * self.config.track.length_m)
+
+    def compiled_programming(self, supply_v: float, g_range: tuple[float, float]):
+        """Arrays for `devices._dw_calibrated_kernel.program_column` (the compiled twin of the calibrated
+        ``apply``, nominal pulse width), or None when the device is not `current_programmable`: (kp, forward
+        currents, forward displacements, inverse displacements, inverse currents), float64 numpy."""
+        if not self.current_programmable:
+            return None
+        c, t = self.config, self.config.track
+        width = float(c.nominal_width_s)
+        table = self._displacement_table(width)
+        t_eff = max(width - 2.0 * (c.rise_s + c.fall_s) / 3.0, 0.0)
+        kp = np.array([t.length_m, t.write_resistance_ohm, t_eff, c.g_dw_s, supply_v, width, g_range[0], g_range[1],
+                       t.width_m, t.width_slope], dtype=np.float64)
+        (fi, fd), (idd, ii) = table._forward, table._inverse
+        return kp, fi.numpy(), fd.numpy(), idd.numpy(), ii.numpy()
+
+    def _displacement_table(self, width_s: float):
+        """`cached_displacement` for this device, memoised on the instance (hashing the config is not free)."""
+        tables = self.__dict__.setdefault("_displacement_tables", {})
+        if width_s not in tables:
+            tables[width_s] = cached_displacement(self, width_s)
+        return tables[width_s]
+
     # -------------------------------------------------------------------------------- protocol
     def init_state(self, shape, *, generator=None, device=None) -> DeviceState:
         c = self.config
@@ -286,6 +344,8 @@ class DWSynapse(Device):
 
     def apply(self, state: DeviceState, pulses: Pulses, *, generator=None) -> tuple[DeviceState, torch.Tensor]:
         c = self.config
+        if c.response == "calibrated":
+            return self._apply_calibrated(state, pulses)
         q = state["q"]
         shape = q.shape
         amp = pulses.amplitude_like(q).reshape(-1)
@@ -307,15 +367,26 @@ class DWSynapse(Device):
                                     temperature_k=c.temperature_k, generator=generator, backend=c.backend,
                                     h_z=h_z[idx] if torch.is_tensor(h_z) else h_z)
             qf, pf = qf.index_copy(0, idx, q_k), pf.index_copy(0, idx, p_k)
-        t_eff = (width - 2.0 * (c.rise_s + c.fall_s) / 3.0).clamp_min(0.0) * count.to(q.dtype)
-        if pulses.kind == "current":
-            energy = cur**2 * c.track.write_resistance_ohm * t_eff
-        else:
-            energy = amp**2 / c.track.series_resistance_ohm * t_eff
+        energy = self._energy(cur if pulses.kind == "current" else amp, width, count, pulses.kind)
         out = DeviceState(state)
         out["q"] = qf.reshape(shape)
         out["phi"] = pf.reshape(shape)
         return out, energy.reshape(shape)
+
+    def _apply_calibrated(self, state: DeviceState, pulses: Pulses) -> tuple[DeviceState, torch.Tensor]:
+        """``response == "calibrated"``: q += count * table(I), clipped to [0, L]; phi unchanged."""
+        if pulses.kind != "current":
+            raise ConfigError(f"response 'calibrated' takes current pulses only, got kind {pulses.kind!r}")
+        q = state["q"]
+        w = torch.as_tensor(pulses.width_s, dtype=torch.float64)
+        if w.numel() != 1:
+            raise ConfigError(f"response 'calibrated' needs one scalar pulse width, got {w.numel()} widths")
+        amp, count = pulses.amplitude_like(q), pulses.count_like(q)
+        table = self._displacement_table(float(w))
+        out = DeviceState(state)
+        step = count.to(q.dtype) * table(amp)
+        out["q"] = torch.where(count > 0, (q + step).clamp(0.0, self.config.track.length_m), q)
+        return out, self._energy(amp, w.to(dtype=q.dtype, device=q.device), count, "current")
 
     def nominal_pulses(self, direction) -> Pulses:
         c = self.config
