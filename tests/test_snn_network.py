@@ -156,3 +156,15 @@ def test_variation_spreads_the_read_conductance():
     r_p = 1.0 / net.state["g_p"]  # the variation is on the resistance (paper 001: oxide thickness)
     rel = (r_p / r_p.mean()).std()
     assert 0.23 < float(rel) < 0.27
+
+
+def test_annealed_amplitudes_do_not_depend_on_how_train_is_called():
+    stdp = dataclasses.replace(diehl_cook().stdp, anneal_images=400.0)
+    x = _images(10, seed=6)
+    one = STDPNetwork(_small(stdp=stdp), generator=torch.Generator().manual_seed(4))
+    one.train(x)
+    two = STDPNetwork(_small(stdp=stdp), generator=torch.Generator().manual_seed(4))
+    two.train(x[:3])
+    two.train(x[3:])
+    np.testing.assert_array_equal(one.w, two.w)
+    assert one.net[3] < diehl_cook().stdp.eta_post

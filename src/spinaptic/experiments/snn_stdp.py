@@ -15,6 +15,7 @@ import time
 import numpy as np
 import torch
 
+from ..config import ConfigError
 from ..devices.base import DeviceState
 from ..networks.snn import PRESETS, STDPNetwork
 from ..networks.snn import readout as ro
@@ -42,7 +43,12 @@ def _load(split: str, n: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _net_config(cfg: SNNExperimentConfig, name: str, **changes):
-    return PRESETS[name](n_exc=cfg.n_exc, max_presentations=cfg.max_presentations, **changes)
+    net = PRESETS[name](n_exc=cfg.n_exc, max_presentations=cfg.max_presentations, **changes)
+    if cfg.eta_post > 0 and name == cfg.network:
+        net = dataclasses.replace(net, stdp=dataclasses.replace(net.stdp, eta_post=cfg.eta_post))
+    if cfg.synapse != "dw-continuous" and "synapse" not in changes:
+        net = dataclasses.replace(net, synapse=cfg.synapse, synapse_options=())
+    return net
 
 
 def _pack(sd: dict) -> dict:
@@ -91,16 +97,27 @@ def _paper003_table_device():
     return LookupTableDevice(table=tab) if tab is not None else None
 
 
+def _order(cfg: SNNExperimentConfig, ctx: RunContext, n: int) -> torch.Tensor:
+    """Indices of the training images in presentation order, for every pass: dataset order, or a fresh seeded
+    permutation per pass."""
+    if cfg.order == "dataset":
+        return torch.arange(n).repeat(cfg.passes)
+    g = ctx.make_generator("order", "cpu")
+    return torch.cat([torch.randperm(n, generator=g) for _ in range(cfg.passes)])
+
+
 def _train(ctx: RunContext, key: str, snn_cfg, x: torch.Tensor, marks: list[int], evaluate, *, replicas: int = 1,
            n_test: int, full_at_end: bool = True, synapse=None) -> tuple[STDPNetwork, dict[int, dict], float]:
-    """Train a network on x[k % len(x)] up to each of ``marks`` (checkpointed stages), evaluating at each."""
+    """Train a network on images ``x`` (already in presentation order; index k % len(x)) up to each of
+    ``marks`` (checkpointed stages), evaluating at each."""
     net = STDPNetwork(snn_cfg, replicas=replicas, generator=ctx.make_generator(key), synapse=synapse)
     done, evals, seconds = 0, {}, 0.0
     bar = ctx.progress(total=marks[-1], desc=f"train {key}")
+    update = getattr(bar, "update", lambda n: None)  # quiet runs get no bar
     shown = [0]
 
     def advance(k: int) -> None:
-        bar.update(k - shown[0])
+        update(k - shown[0])
         shown[0] = k
 
     for mark in marks:
@@ -146,9 +163,16 @@ def run(cfg: SNNExperimentConfig, ctx: RunContext) -> Result:
     xtr, ytr = _load("train", cfg.n_train)
     xte, yte = _load("test", cfg.n_test)
     evaluate = _Eval(cfg, xtr, ytr, xte, yte)
+    xtr = xtr[_order(cfg, ctx, len(xtr))]  # the labelling set stays the first n_label images of the dataset
     marks = [m for m in cfg.curve if m < cfg.total_train] + [cfg.total_train]
     main_cfg = _net_config(cfg, cfg.network)
-    net, curve, cpu_s = _train(ctx, f"main-{cfg.network}", main_cfg, xtr, marks, evaluate, n_test=cfg.curve_test)
+    main_dev = None
+    if cfg.synapse == "lookup-table":
+        main_dev = _paper003_table_device()
+        if main_dev is None:
+            raise ConfigError("synapse: 'lookup-table' needs paper 003's tables (not found in the data folders)")
+    net, curve, cpu_s = _train(ctx, f"main-{cfg.network}", main_cfg, xtr, marks, evaluate, n_test=cfg.curve_test,
+                               synapse=main_dev)
     final = curve[marks[-1]]
     if cfg.curve_test != cfg.n_test:
         final = ctx.cached("main-final-eval", lambda: evaluate(net, cfg.n_test, full=True))
@@ -190,7 +214,7 @@ def run(cfg: SNNExperimentConfig, ctx: RunContext) -> Result:
     n_var = cfg.variation_train or cfg.total_train
     for v in cfg.variations:
         _, vc, _ = _train(ctx, f"variation-{v:g}", _net_config(cfg, cfg.network, variation=v), xtr, [n_var],
-                          evaluate, replicas=cfg.seeds, n_test=cfg.n_test, full_at_end=False)
+                          evaluate, replicas=cfg.seeds, n_test=cfg.n_test, full_at_end=False, synapse=main_dev)
         variation[v] = [100 * a for a in vc[n_var]["all"]]
 
     # ------------------------------------------------------------------ figures
@@ -224,10 +248,10 @@ def run(cfg: SNNExperimentConfig, ctx: RunContext) -> Result:
                                       [float(np.std(variation[v])) for v in vs])},
               title="accuracy against device-to-device resistance variation")
     _save(ctx, figs.plot_energy_bars, "energy.png",
-          {"programming (supply), per training image": energy["programming_supply_j_per_image"],
-           "normalisation writes (supply)": max(energy["normalisation_supply_j_per_image"], 1e-30),
-           "neurons, per training image": energy["neuron_j_per_training_image"],
-           "neurons, per test image": final["spikes_per_test_image"] * 2 * main_cfg.neuron_energy_j},
+          {"STDP writes\n(supply), training": energy["programming_supply_j_per_image"],
+           "normalisation\nwrites (supply)": max(energy["normalisation_supply_j_per_image"], 1e-30),
+           "neurons,\ntraining image": energy["neuron_j_per_training_image"],
+           "neurons,\ntest image": final["spikes_per_test_image"] * 2 * main_cfg.neuron_energy_j},
           title="energy per image")
 
     # ------------------------------------------------------------------ comparisons

@@ -269,7 +269,7 @@ class STDPNetwork:
             # with annealing, stretches end at multiples of `step` images (so how train() is called does not matter)
             n = step - self.counters["images"] % step if self.config.stdp.anneal_images > 0 else step
             part = x[done:done + n]
-            self._anneal()
+            self._anneal(self.counters["images"] - self.counters["images"] % step)
             if self.compiled_path():
                 self._train_compiled(part)
             else:
@@ -280,10 +280,10 @@ class STDPNetwork:
                 progress(done)
         return done
 
-    def _anneal(self) -> None:
-        """STDP amplitudes for the images trained so far (`STDPParams.anneal_images`; constant when 0)."""
+    def _anneal(self, images: int) -> None:
+        """STDP amplitudes after ``images`` trained images (`STDPParams.anneal_images`; constant when 0)."""
         s = self.config.stdp
-        f = math.exp(-self.counters["images"] / s.anneal_images) if s.anneal_images > 0 else 1.0
+        f = math.exp(-images / s.anneal_images) if s.anneal_images > 0 else 1.0
         self.net[3], self.net[4] = s.eta_post * f, s.eta_pre * f
 
     def compiled_path(self) -> bool:
