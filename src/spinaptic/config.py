@@ -125,6 +125,14 @@ def check_order(lo_name: str, lo: float, hi_name: str, hi: float, *, unit: str =
         raise ConfigError(f"{lo_name} = {lo!r}{u} must be {'<' if strict else '<='} {hi_name} = {hi!r}{u}")
 
 
+def as_tuple(v: Any, conv: Any) -> tuple:
+    """A tuple-valued config field from a sequence or a "a,b,c" / "a;b;c" string (as ``--set`` passes it),
+    each item converted by ``conv``."""
+    if isinstance(v, str):
+        v = [s for s in v.replace(";", ",").split(",") if s.strip()]
+    return tuple(conv(s.strip()) if isinstance(s, str) else conv(s) for s in v)
+
+
 def replace(cfg: Any, **changes: Any) -> Any:
     """``dataclasses.replace`` that re-runs validation (frozen dataclasses validate in __post_init__)."""
     return dataclasses.replace(cfg, **changes)

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..config import ConfigError, check_choice, check_int, check_range
+from ..config import ConfigError, as_tuple, check_choice, check_int, check_range
 from ..networks.snn import PRESETS
-
-
-def _tuple(v, conv):
-    if isinstance(v, str):
-        v = [s for s in v.replace(";", ",").split(",") if s.strip()]
-    return tuple(conv(s.strip()) if isinstance(s, str) else conv(s) for s in v)
 
 
 @dataclass(frozen=True)
@@ -51,6 +45,7 @@ class SNNExperimentConfig:
     synapse: synapse device of the main network (any registered synapse; `spinaptic list`); "dw-continuous"
         uses the calibrated displacement response (compiled), others the device protocol per STDP event.
     eta_post: amplitude of the positive STDP window (fraction of the range); 0 = the preset's.
+    input_scale: input jump per unit weight (relative conductance); 0 = the preset's (`SNNConfig.input_scale`).
     also_paper_preset: also train paper 001's own Table II network ("sengupta2016") and report it.
     n_exc: excitatory neurons (100, 400, 1600).
     passes: passes over the training images.
@@ -77,6 +72,7 @@ class SNNExperimentConfig:
     network: str = "diehl-cook"
     synapse: str = "dw-continuous"
     eta_post: float = 0.0
+    input_scale: float = 0.0
     also_paper_preset: bool = True
     n_exc: int = 100
     passes: int = 1
@@ -96,11 +92,12 @@ class SNNExperimentConfig:
     targets: SNNTargets = field(default_factory=SNNTargets)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "curve", _tuple(self.curve, int))
-        object.__setattr__(self, "variations", _tuple(self.variations, float))
-        object.__setattr__(self, "swap_devices", _tuple(self.swap_devices, str))
+        object.__setattr__(self, "curve", as_tuple(self.curve, int))
+        object.__setattr__(self, "variations", as_tuple(self.variations, float))
+        object.__setattr__(self, "swap_devices", as_tuple(self.swap_devices, str))
         check_choice("network", self.network, tuple(PRESETS))
         check_range("eta_post", self.eta_post, 0.0, 1.0, unit="(fraction of range)")
+        check_range("input_scale", self.input_scale, 0.0, 100.0, unit="(relative conductance per unit weight)")
         check_int("n_exc", self.n_exc, 1, 10000)
         check_int("passes", self.passes, 1, 100)
         check_int("n_train", self.n_train, 1, 60000)
@@ -131,9 +128,9 @@ class SNNExperimentConfig:
 
 
 PRESETS_EXPERIMENT = {
-    "quick": SNNExperimentConfig(n_train=5000, n_label=2000, n_test=1000, curve=(1000, 5000), curve_test=1000,
+    "quick": SNNExperimentConfig(n_train=8000, n_label=2000, n_test=1000, curve=(1000, 8000), curve_test=1000,
                                  also_paper_preset=False, oracle=False, variations=(), seeds=1, swap_devices=()),
     "paper": SNNExperimentConfig(),
     "n400": SNNExperimentConfig(n_exc=400, passes=1, curve=(10000, 20000, 40000, 60000), also_paper_preset=False,
-                                oracle=False, variations=(0.0,), seeds=1, swap_devices=()),
+                                oracle=False, variations=(), seeds=1, swap_devices=()),
 }

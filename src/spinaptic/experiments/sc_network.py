@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config import ConfigError, check_choice, check_int, check_range
+from ..config import ConfigError, as_tuple, check_choice, check_int, check_range
 from ..devices import bitstream as bs
 from ..networks import stochastic_computing as sc
 from .base import Result, RunContext, experiment
@@ -21,12 +21,6 @@ PAPER_QUOTES = {
     "training": "The resulting training accuracy was 97%",
     "length": "It is evident that longer bit-streams provide better classification accuracy",
 }
-
-
-def _tuple(v, conv):
-    if isinstance(v, str):
-        v = [s for s in v.replace(";", ",").split(",") if s.strip()]
-    return tuple(conv(s.strip()) if isinstance(s, str) else conv(s) for s in v)
 
 
 @dataclass(frozen=True)
@@ -104,9 +98,9 @@ class SCNetworkExperimentConfig:
     targets: SCNetworkTargets = SCNetworkTargets()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "lengths", _tuple(self.lengths, int))
-        object.__setattr__(self, "sources", _tuple(self.sources, str))
-        object.__setattr__(self, "confusion_sources", _tuple(self.confusion_sources, str))
+        object.__setattr__(self, "lengths", as_tuple(self.lengths, int))
+        object.__setattr__(self, "sources", as_tuple(self.sources, str))
+        object.__setattr__(self, "confusion_sources", as_tuple(self.confusion_sources, str))
         check_choice("dataset", self.dataset, ("mnist", "mnist-sample"))
         check_int("n_train", self.n_train, 0, 10**7)
         check_int("n_test", self.n_test, 0, 10**7)

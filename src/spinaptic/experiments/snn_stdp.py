@@ -46,6 +46,8 @@ def _net_config(cfg: SNNExperimentConfig, name: str, **changes):
     net = PRESETS[name](n_exc=cfg.n_exc, max_presentations=cfg.max_presentations, **changes)
     if cfg.eta_post > 0 and name == cfg.network:
         net = dataclasses.replace(net, stdp=dataclasses.replace(net.stdp, eta_post=cfg.eta_post))
+    if cfg.input_scale > 0 and name == cfg.network:
+        net = dataclasses.replace(net, input_scale=cfg.input_scale)
     if cfg.synapse != "dw-continuous" and "synapse" not in changes:
         net = dataclasses.replace(net, synapse=cfg.synapse, synapse_options=())
     return net

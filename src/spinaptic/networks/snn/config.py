@@ -114,6 +114,9 @@ class SNNConfig:
             half of Diehl & Cook's 17 (integral-matched); their full value at 1 ms steps silences the layer so
             that most images need many presentations and learning collapses (measured).
         input_scale: input jump per unit of synaptic weight (relative conductance, or volts when current-based).
+            Ours: half of Diehl & Cook's 1 (integral-matched): with the full value the layer fires in
+            synchronous bursts (400 neurons: thousands of spikes per image); measured on one shuffled pass, 100
+            neurons reach 84.1 % with half and 82.8 % with the full value.
         stdp: the learning rule.
         normalisation: "reprogram" (after every image, the columns that learned are programmed so their weights
             sum to ``norm_target``: Diehl & Cook's normalisation, done by the devices), "gain" (the neuron's
@@ -142,7 +145,7 @@ class SNNConfig:
     inh: LIFParams = field(default_factory=diehl_cook_inhibitory)
     w_exc_inh: float = step_jump(10.4, 1e-3, 1e-3)
     w_inh_exc: float = step_jump(8.5, 2e-3, 1e-3)
-    input_scale: float = step_jump(1.0, 1e-3, 1e-3)
+    input_scale: float = step_jump(0.5, 1e-3, 1e-3)
     stdp: STDPParams = field(default_factory=STDPParams)
     normalisation: str = "reprogram"
     norm_target: float = 78.0
