@@ -10,6 +10,7 @@ import torch
 
 from spinaptic.networks.snn import STDPNetwork, diehl_cook
 from spinaptic.networks.snn import _kernels as K
+from spinaptic.networks.snn.config import step_jump
 from spinaptic.networks.snn.reference import TorchLoop
 
 R = 2
@@ -34,7 +35,8 @@ def image():
 
 
 def _pair(seed=0):
-    net = STDPNetwork(diehl_cook(n_exc=20, synapse="dw-continuous"), replicas=R,
+    # Diehl & Cook's full input scale: the 20-neuron layer fires on every test image (the default half does not)
+    net = STDPNetwork(diehl_cook(n_exc=20, synapse="dw-continuous", input_scale=step_jump(1.0, 1e-3, 1e-3)), replicas=R,
                       generator=torch.Generator().manual_seed(seed))
     loop = TorchLoop(net.config, torch.from_numpy(net.w.copy()), torch.from_numpy(net.gain.copy()), net.theta())
     return net, loop

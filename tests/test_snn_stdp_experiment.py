@@ -26,8 +26,8 @@ def test_quick_preset_learns_inside_its_band(quick):
     assert doc["metrics"]["accuracy_all_activity"] >= 70.0
     for fig in ("conductance_maps.png", "stdp_window.png", "confusion_matrix.png", "learning_curve.png", "energy.png"):
         assert (out / fig).stat().st_size > 1000, fig
-    paper = [r for r in doc["comparisons"] if r["kind"] == "paper"]
-    assert {r["verdict"] for r in paper} == {"pass"}, paper  # 80 uA full-track current and 48 fJ per event
+    paper = {r["quantity"]: r["verdict"] for r in doc["comparisons"] if r["kind"] == "paper"}
+    assert sorted(paper.values()) == ["info", "pass"], paper  # 80 uA full-track current (48 fJ follows from it)
     e = doc["metrics"]["energy"]
     assert 0 < e["programming_supply_j_per_image"] < 1e-9 and e["neuron_j_per_training_image"] > 0
 
