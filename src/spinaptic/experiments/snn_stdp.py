@@ -275,16 +275,18 @@ def run(cfg: SNNExperimentConfig, ctx: RunContext) -> Result:
                                f"(quick band)", f">= {t.quick_accuracy:g} %", round(acc, 2),
                                acc >= t.quick_accuracy, unit="%", target=f">= {t.quick_accuracy:g}",
                                note=f"proportion voting {acc_prop:.2f} %"))
-    if 0.0 in variation and 0.25 in variation and cfg.seeds >= 2:
-        a0, a25 = np.array(variation[0.0]), np.array(variation[0.25])
-        se = math.sqrt(a0.var(ddof=1) / len(a0) + a25.var(ddof=1) / len(a25))
-        drop = float(a0.mean() - a25.mean())
-        allowed = max(t.variation_drop_points, 2 * se)
-        comps.append(paper_row(
-            f"accuracy at 25 % resistance variation vs 0 % ({cfg.seeds} seeds each, {n_var} training images)",
-            "almost no degradation", f"{a25.mean():.2f} vs {a0.mean():.2f} %", drop <= allowed,
-            source="Sec. V.4", quote=QUOTES["variation"], unit="%", target=f"drop <= {allowed:.2f} points",
-            gap=f"drop {drop:+.2f} points", note=f"seed sd {a0.std(ddof=1):.2f} / {a25.std(ddof=1):.2f} points"))
+    if 0.0 in variation and cfg.seeds >= 2:  # "almost no degradation" up to 25 %: judged at every level <= 25 %
+        a0 = np.array(variation[0.0])
+        for v in sorted(x for x in variation if 0.0 < x <= 0.25):
+            av = np.array(variation[v])
+            se = math.sqrt(a0.var(ddof=1) / len(a0) + av.var(ddof=1) / len(av))
+            drop = float(a0.mean() - av.mean())
+            allowed = max(t.variation_drop_points, 2 * se)
+            comps.append(paper_row(
+                f"accuracy at {100 * v:g} % resistance variation vs 0 % ({cfg.seeds} seeds each, {n_var} training "
+                "images)", "almost no degradation", f"{av.mean():.2f} vs {a0.mean():.2f}", drop <= allowed,
+                source="Sec. V.4", quote=QUOTES["variation"], unit="%", target=f"drop <= {allowed:.2f} points",
+                gap=f"drop {drop:+.2f} points", note=f"seed sd {a0.std(ddof=1):.2f} / {av.std(ddof=1):.2f} points"))
     if net.current_mode:
         i_full = float(net.synapse.current_for_displacement_fraction(torch.tensor(1.0)))
         comps.append(paper_row(
