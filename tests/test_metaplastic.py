@@ -1,0 +1,120 @@
+"""Paper 002's metaplastic BNN: eq. 1, the rounding, the fused kernel against its torch twin, and learning."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from spinaptic.config import ConfigError
+from spinaptic.experiments import run_experiment
+from spinaptic.experiments.base import VOLATILE_FIELDS
+from spinaptic.experiments.stream_metaplastic import StreamConfig, rule_from_name
+from spinaptic.networks.metaplastic import RULES, BNNConfig, MetaplasticBNN, MetaplasticRule, quantise
+
+
+def test_f_meta_is_eq1():
+    r = MetaplasticRule(width_ratio=4.0, delta=3.0)
+    w = torch.tensor([0.0, 0.5, -1.0, 1.0])
+    assert torch.allclose(r.f_meta(w), torch.tensor([1.0, 0.625, 0.25, 0.25]))
+    assert torch.allclose(RULES["linear"].f_meta(w), torch.ones(4))
+
+
+@settings(derandomize=True, max_examples=30, deadline=None)
+@given(w=st.floats(-1, 1), levels=st.sampled_from([4, 8, 16, 32]))
+def test_stochastic_rounding_is_unbiased_and_on_levels(w, levels):
+    n = 20000
+    x = torch.full((1, n), w)
+    u = torch.rand((1, n), generator=torch.Generator().manual_seed(1))
+    q = quantise(x, torch.tensor([float(levels)]), torch.tensor([1], dtype=torch.uint8), u)
+    k = (q + 1) * (levels - 1) / 2
+    assert torch.allclose(k, k.round(), atol=1e-4)
+    assert abs(float(q.mean()) - w) < 4 * (2 / (levels - 1)) / n ** 0.5 + 1e-6
+    d = quantise(x, torch.tensor([float(levels)]), torch.tensor([0], dtype=torch.uint8), u)
+    assert float((d - w).abs().max()) <= 1 / (levels - 1) + 1e-6
+
+
+def _step_both(rule: MetaplasticRule, seed: int = 0):
+    out = []
+    for compiled in (True, False):
+        net = MetaplasticBNN(BNNConfig(layers=(20, 16, 10)), [rule] * 2, generator=torch.Generator().manual_seed(seed),
+                             compiled=compiled)
+        g = torch.Generator().manual_seed(5)
+        x = torch.rand((2, 32, 20), generator=g)
+        y = torch.randint(0, 10, (2, 32), generator=g)
+        for _ in range(3):
+            net.train_step(x, y)
+        out.append(net)
+    return out
+
+
+def test_compiled_update_equals_torch_twin_with_deterministic_rounding():
+    a, b = _step_both(MetaplasticRule(4.0, 3.0, levels=0))
+    for wa, wb in zip(a.hidden, b.hidden):
+        assert torch.allclose(wa, wb, atol=1e-6)
+    a, b = _step_both(MetaplasticRule(4.0, 3.0, levels=8, rounding="deterministic"))
+    for wa, wb in zip(a.hidden, b.hidden):
+        assert ((wa - wb).abs() > 1e-5).float().mean() < 1e-3  # float ties at a rounding boundary only
+
+
+def test_trapezoid_damps_decreasing_steps_only():
+    """With one Adam step of size lr from W_h = +1 toward 0, the trapezoid moves lr * f_meta(1) = lr / 4,
+    the straight track lr; away from 0 (clipped at 1) nothing moves."""
+    for rule, expect in ((MetaplasticRule(4.0, 1.0, levels=0), 0.25), (MetaplasticRule(1.0, 1.0, levels=0), 1.0)):
+        net = MetaplasticBNN(BNNConfig(layers=(4, 2)), [rule], generator=torch.Generator().manual_seed(0))
+        net.hidden[0].fill_(1.0)
+        net._update([torch.ones_like(net.hidden[0])])  # positive gradient: the step decreases W
+        assert torch.allclose(1 - net.hidden[0], torch.full_like(net.hidden[0], 0.005 * expect), rtol=1e-3)
+
+
+def test_kernel_rounding_draws_are_uniform():
+    import numpy as np
+
+    from spinaptic.networks._metaplastic_kernels import _uniform
+
+    u = np.array([_uniform(np.uint64(12345), np.uint64(i)) for i in range(20000)])
+    assert abs(u.mean() - 0.5) < 0.01 and u.min() >= 0 and u.max() < 1 and abs((u < 0.1).mean() - 0.1) < 0.01
+
+
+def test_learns_small_fashion_mnist():
+    from spinaptic.data import load_dataset
+
+    x, y = load_dataset("fashion-mnist", "train", flatten=True, scale="unit", subset=2000)
+    net = MetaplasticBNN(BNNConfig(layers=(784, 64, 10)), [RULES["trapezoid"], RULES["linear"]],
+                         generator=torch.Generator().manual_seed(0))
+    for _ in range(3):
+        net.train_epoch(x[:1500].float(), y[:1500])
+    acc = net.accuracy(x[1500:].float(), y[1500:])
+    assert (acc > 0.6).all(), acc
+
+
+def test_config_errors_and_rule_names():
+    assert rule_from_name("trapezoid-L8").levels == 8
+    assert rule_from_name("trapezoid-L16-det").rounding == "deterministic"
+    with pytest.raises(ConfigError, match="rule"):
+        StreamConfig(rules=("hexagon",))
+    with pytest.raises(ConfigError, match="60000"):
+        StreamConfig(subsets=61)
+    with pytest.raises(ConfigError, match="width_ratio"):
+        MetaplasticRule(width_ratio=0.5)
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    out = tmp_path_factory.mktemp("stream-quick")
+    return out, run_experiment("stream-metaplastic", preset="quick", out_dir=out, quiet=True)
+
+
+def test_quick_preset_learns_and_resumes(quick):
+    out, doc = quick
+    assert all(c["verdict"] == "pass" for c in doc["comparisons"]), doc["comparisons"]
+    for fig in ("fig5a_stream.png", "fig5b_binarized_vs_multilevel.png"):
+        assert (out / fig).stat().st_size > 1000
+    assert set(doc["metrics"]["full_data"]) == {"linear", "linear-asym", "trapezoid"}
+    again = run_experiment("stream-metaplastic", preset="quick", out_dir=out, quiet=True)
+    stable = lambda d: {k: v for k, v in d.items() if k not in VOLATILE_FIELDS}  # noqa: E731
+    assert json.dumps(stable(again), sort_keys=True, default=str) == json.dumps(stable(doc), sort_keys=True,
+                                                                               default=str)
