@@ -322,10 +322,5 @@ class MetaplasticBNN:
         for k, w in enumerate(self.hidden):
             self.forward_w[k].copy_(self._forward_weight(w))
 
-    def weight_histogram(self, layer: int = 0) -> torch.Tensor:
-        """Fraction of each replica's hidden weights at each level value: [R, 2 * bins] counts over [-1, 1]."""
-        w = self.hidden[layer].view(self.replicas, -1)
-        return torch.stack([torch.histc(r, bins=64, min=-1, max=1) for r in w]) / w.shape[1]
-
 
 __all__ = ["BNNConfig", "META_ON", "ROUNDINGS", "RULES", "MetaplasticBNN", "MetaplasticRule", "quantise"]
