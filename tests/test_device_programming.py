@@ -31,6 +31,7 @@ SYNAPSES = synapse_device_names()
 MIN_CONVERGED = {
     "compound-synapse": 0.9,  # 0.99
     "dw-continuous": 0.3,  # ~0.5: targets within half a step of either end
+    "dw-notch-levels": 0.5,  # ~0.7: the nearest of 5 levels lies within half a mean step (~1 notch) of the target
     "dw-notched": 0.8,  # ~0.93
     "dw-straight": 0.25,  # ~0.45
     "dw-trapezoid": 0.15,  # ~0.3

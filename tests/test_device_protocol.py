@@ -38,6 +38,12 @@ def _dw_bounds(dev: Device, state: DeviceState) -> tuple[torch.Tensor, torch.Ten
             mixed_conductance(f + 1, state["g_p"], state["g_ap"], g_dw))
 
 
+def _noisy_level_bounds(dev: Device, state: DeviceState) -> tuple[float, float]:
+    """The notch-level device reads its levels plus a Gaussian write error: 10 sigma beyond the notch span."""
+    lo, hi = dev.conductance_range()
+    return lo - 10 * dev.config.write_noise_s, hi + 10 * dev.config.write_noise_s
+
+
 @dataclass(frozen=True)
 class Case:
     """How to exercise one device: ``make`` builds it (default: `make_device` with the default config),
@@ -57,6 +63,7 @@ _SMTJ = Case(pulses=(Pulses(0.3, width_s=1e-3, kind="voltage"), Pulses(-0.3, wid
 CASES: dict[str, Case] = {
     "compound-synapse": Case(),
     "dw-continuous": Case(bounds=_dw_bounds),
+    "dw-notch-levels": Case(bounds=_noisy_level_bounds),
     "dw-notched": Case(bounds=_dw_bounds),
     "dw-straight": Case(bounds=_dw_bounds),
     "dw-trapezoid": Case(bounds=_dw_bounds),
