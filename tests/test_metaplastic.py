@@ -60,6 +60,46 @@ def test_compiled_update_equals_torch_twin_with_deterministic_rounding():
         assert ((wa - wb).abs() > 1e-5).float().mean() < 1e-3  # float ties at a rounding boundary only
 
 
+EQ1_KNOTS = ((0.0, 1.0), (1.0, 0.25))  # eq. 1 of the 1:4 trapezoid as two knots
+DEVICE_LIKE = ((0.0, 1.0), (0.3, 0.9), (1.0, 0.45))
+
+
+def test_knots_reproduce_eq1_and_interpolate():
+    w = torch.linspace(-1, 1, 41)
+    assert torch.allclose(MetaplasticRule(1.0, 3.0, meta_knots=EQ1_KNOTS).f_meta(w), RULES["trapezoid"].f_meta(w),
+                          atol=1e-6)
+    f = MetaplasticRule(meta_knots=DEVICE_LIKE).f_meta(torch.tensor([0.0, -0.15, 0.3, 0.65, 1.0]))
+    assert torch.allclose(f, torch.tensor([1.0, 0.95, 0.9, 0.675, 0.45]), atol=1e-6)
+
+
+@pytest.mark.parametrize("knots", [EQ1_KNOTS, DEVICE_LIKE])
+def test_compiled_update_equals_torch_twin_with_knots(knots):
+    a, b = _step_both(MetaplasticRule(1.0, 3.0, levels=0, meta_knots=knots))
+    for wa, wb in zip(a.hidden, b.hidden):
+        assert torch.allclose(wa, wb, atol=1e-6)
+
+
+def test_knot_rule_beside_eq1_rules_in_one_batch():
+    """A mixed batch: each replica keeps its own f_meta (knot padding of the shorter rows does not leak)."""
+    rules = [RULES["trapezoid"], MetaplasticRule(1.0, 1.0, levels=0, meta_knots=DEVICE_LIKE),
+             MetaplasticRule(1.0, 1.0, levels=0, meta_knots=EQ1_KNOTS + ())]
+    for compiled in (True, False):
+        net = MetaplasticBNN(BNNConfig(layers=(4, 2)), rules, generator=torch.Generator().manual_seed(0),
+                             compiled=compiled)
+        for w in net.hidden:
+            w.fill_(1.0)
+        net._update([torch.ones_like(net.hidden[0])])
+        moved = (1 - net.hidden[0]).flatten(1).mean(1) / 0.005
+        assert torch.allclose(moved[1:], torch.tensor([0.45, 0.25]), rtol=1e-3), (compiled, moved)
+
+
+def test_knot_validation():
+    with pytest.raises(ConfigError, match="meta_knots"):
+        MetaplasticRule(meta_knots=((0.2, 1.0), (1.0, 0.5)))
+    with pytest.raises(ConfigError, match="meta_knots f"):
+        MetaplasticRule(meta_knots=((0.0, 1.0), (1.0, 0.0)))
+
+
 def test_trapezoid_damps_decreasing_steps_only():
     """With one Adam step of size lr from W_h = +1 toward 0, the trapezoid moves lr * f_meta(1) = lr / 4,
     the straight track lr; away from 0 (clipped at 1) nothing moves."""
@@ -100,6 +140,20 @@ def test_config_errors_and_rule_names():
         StreamConfig(subsets=61)
     with pytest.raises(ConfigError, match="width_ratio"):
         MetaplasticRule(width_ratio=0.5)
+    assert StreamConfig(extra_rules=("trapezoid-device", "straight-device-L8")).extra_rules[1] == "straight-device-L8"
+
+
+def test_device_response_trapezoid_harder_at_the_wide_end_straight_flat():
+    """The 1D model's |W_h|-decreasing depinning voltages: the trapezoid's rise toward its wide end (f falls),
+    the straight track's five identical notches stay within 15 % of each other (f ~ 1, a linear synapse)."""
+    from spinaptic.experiments.stream_metaplastic import device_response
+
+    trap, straight = device_response("dw-trapezoid"), device_response("dw-straight")
+    f = [k[1] for k in trap.knots]
+    assert all(b < a for a, b in zip(f, f[1:])) and f[0] == 1.0 and f[-1] < 0.8, trap
+    assert min(k[1] for k in straight.knots) > 0.85, straight
+    rule = rule_from_name("trapezoid-device")
+    assert rule.meta_knots == trap.knots and rule.delta == 3.0
 
 
 @pytest.fixture(scope="module")
@@ -118,3 +172,16 @@ def test_quick_preset_learns_and_resumes(quick):
     stable = lambda d: {k: v for k, v in d.items() if k not in VOLATILE_FIELDS}  # noqa: E731
     assert json.dumps(stable(again), sort_keys=True, default=str) == json.dumps(stable(doc), sort_keys=True,
                                                                                default=str)
+
+
+def test_device_rules_run_beside_eq1(tmp_path):
+    """The device-measured f_meta trains in the same batch and reports its rows (a tiny stream)."""
+    doc = run_experiment("stream-metaplastic", preset="quick", out_dir=tmp_path, quiet=True,
+                         overrides={"rules": ("trapezoid",), "extra_rules": ("trapezoid-device",), "subsets": 2,
+                                    "epochs": 1, "full_data": False, "layers": (784, 32, 32, 10)})
+    assert set(doc["metrics"]["final"]) == {"trapezoid", "trapezoid-device"}
+    resp = doc["metrics"]["device_response"]["trapezoid-device"]
+    assert resp["device"] == "dw-trapezoid" and resp["knots"][0] == [0.0, 1.0]
+    names = " | ".join(c["quantity"] for c in doc["comparisons"])
+    assert "measured f_meta" in names and "depinning-voltage ratio" in names and "trapezoid-device vs" in names
+    assert (tmp_path / "fig4b_device_f_meta.png").stat().st_size > 1000

@@ -45,3 +45,26 @@ def fig5b(ctx, per_rule: dict[str, np.ndarray], cfg) -> None:
     ax.legend(fontsize=8, loc="lower right")
     ax.set_title("Fig. 5b and supplementary: binarized trapezoid (4 levels) vs other synapses", fontsize=9)
     ctx.save_figure(fig, "fig5b_binarized_vs_multilevel.png")
+
+
+def fig4b(ctx, responses: dict[str, dict], eq1: dict[str, object]) -> None:
+    """f_meta against |W_h|: eq. 1's lines (``eq1``: label -> rule) beside the knots measured on each device."""
+    import matplotlib.pyplot as plt
+    import torch
+
+    fig, ax = plt.subplots(figsize=(6, 4))
+    x = torch.linspace(0, 1, 101)
+    for label, rule in eq1.items():
+        ax.plot(x.numpy(), rule.f_meta(x).numpy(), "k-" if "trapezoid" in label else "k--", label=f"eq. 1, {label}")
+    for r in responses.values():
+        kx, kf = zip(*r["knots"])
+        ax.plot(kx, kf, marker="o", label=f"{r['device']} 1D model (V_C ratio)")
+    for w in (1 / 3, 1.0):
+        ax.axvline(w, color="0.7", lw=0.8, ls=":")
+    ax.set_xlabel("|W_h| (wall place between the first and last level notch)")
+    ax.set_ylabel("f_meta (update efficiency)")
+    ax.set_ylim(0, 1.05)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    ax.set_title("Fig. 4b: metaplastic function, eq. 1 vs the device model (dotted: the 4-level |W_h|)", fontsize=9)
+    ctx.save_figure(fig, "fig4b_device_f_meta.png")

@@ -35,6 +35,7 @@ class LineProgress:
         self.total, self.desc, self.stream = total, desc or "progress", stream
         self.interval_s, self.t_run0 = interval_s, t_run0
         self.n = 0
+        self._t0 = self._last = None  # set by the first line (iteration start or first update)
 
     def _line(self, t0: float, final: bool = False) -> None:
         el = time.perf_counter() - t0
@@ -47,20 +48,34 @@ class LineProgress:
             body = f"{self.n} done, {_fmt_s(el)}"
         print(f"[{_fmt_s(run):>7}] {self.desc}: {body}", file=self.stream, flush=True)
 
+    def _start(self) -> None:
+        if self._t0 is None:
+            self._t0 = self._last = time.perf_counter()
+            self._line(self._t0)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if now - self._last >= self.interval_s and (self.total is None or self.n < self.total):
+            self._line(self._t0)
+            self._last = now
+
     def __iter__(self) -> Iterator[Any]:
-        t0 = last = time.perf_counter()
-        self._line(t0)
+        self._start()
         for item in self.iterable:
             yield item
             self.n += 1
-            now = time.perf_counter()
-            if now - last >= self.interval_s and (self.total is None or self.n < self.total):
-                self._line(t0)
-                last = now
-        self._line(t0, final=True)
+            self._tick()
+        self._line(self._t0, final=True)
 
     def update(self, n: int = 1) -> None:
+        """Advance by ``n`` (a manually driven bar, as tqdm's); logs at the same interval as iteration and a
+        final line when ``total`` is reached."""
+        self._start()
         self.n += n
+        if self.total and self.n >= self.total:
+            self._line(self._t0, final=True)
+        else:
+            self._tick()
 
     def __len__(self) -> int:
         return self.total or 0

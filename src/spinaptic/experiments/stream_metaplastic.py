@@ -9,6 +9,7 @@ Both are checkpointed every few subsets, so a long run resumes.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from dataclasses import dataclass
 
@@ -25,8 +26,12 @@ QUOTES = {
                  "training the network by presenting all the data at once",
     "linear": "The linear synapse reached a final accuracy of around 83% regardless of update asymmetry",
     "fig5b": "the final accuracy is roughly the same, approaching 86%",
+    "vc_ratio": "there is a 1:4 ratio between w_1 and w_2 , and a corresponding 1:4 ratio in depinning voltage V_C",
 }
 SOURCE = "Sec. 'Metaplastic function', Fig. 5a"
+DEVICE_RULES = {"trapezoid-device": ("dw-trapezoid", 3.0), "straight-device": ("dw-straight", 1.0)}
+"""Stream rules whose f_meta is measured on a device model (`devices.dw_metaplasticity`): device, delta (the
+Fig. 5a value of the rule it stands beside: trapezoid 3, linear 1)."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +39,8 @@ class StreamConfig:
     """Attributes:
     rules: synapse rules of Fig. 5a (`networks.metaplastic.RULES`: linear, linear-asym, trapezoid).
     extra_rules: more stream replicas (Fig. 5b: "linear-32-float"; level studies: "trapezoid-L8", ...:
-        any rule name with "-L<levels>" and/or "-det" appended).
+        any rule name with "-L<levels>" and/or "-det" appended; "trapezoid-device" / "straight-device": f_meta
+        measured on the dw-trapezoid / dw-straight 1D model, `DEVICE_RULES`).
     seeds: replicas per rule (paper 002: 5 seeds).
     subsets, subset_size: the stream (paper: 60 subsets of 1,000 of the 60,000 training images).
     epochs: epochs per subset (paper: 30).
@@ -64,7 +70,7 @@ class StreamConfig:
             raise ConfigError("rules: at least one synapse rule")
         for name in ("rules", "extra_rules"):
             for r in getattr(self, name) or ("linear",):  # an empty tuple still records the allowed names
-                rule_from_name(r, field=name)
+                rule_from_name(r, field=name, resolve=False)
         check_int("seeds", self.seeds, 1, 1000)
         check_int("subsets", self.subsets, 1, 60000)
         check_int("subset_size (images)", self.subset_size, 1, 60000)
@@ -85,9 +91,10 @@ class StreamConfig:
             60, 1000, 30, (784, 512, 512, 10), 10000)
 
 
-def rule_from_name(name: str, field: str = "rule") -> MetaplasticRule:
-    """A rule of `RULES`, optionally suffixed "-L<levels>" and "-det" (deterministic rounding); ``field``
-    names the config field in the error."""
+def rule_from_name(name: str, field: str = "rule", resolve: bool = True) -> MetaplasticRule:
+    """A rule of `RULES` or `DEVICE_RULES`, optionally suffixed "-L<levels>" and "-det" (deterministic rounding);
+    ``field`` names the config field in the error; ``resolve=False`` validates a device rule's name without
+    measuring its device (a placeholder rule is returned)."""
     parts = name.split("-")
     changes: dict = {}
     while parts and (parts[-1] == "det" or (parts[-1].startswith("L") and parts[-1][1:].isdigit())):
@@ -97,8 +104,21 @@ def rule_from_name(name: str, field: str = "rule") -> MetaplasticRule:
         else:
             changes["levels"] = int(p[1:])
     base = "-".join(parts)
-    check_choice(f"{field} (a rule name, optionally + '-L<levels>' / '-det')", base, tuple(RULES))
+    check_choice(f"{field} (a rule name, optionally + '-L<levels>' / '-det')", base, (*RULES, *DEVICE_RULES))
+    if base in DEVICE_RULES:
+        dev, delta = DEVICE_RULES[base]
+        knots = device_response(dev).knots if resolve else ()
+        return MetaplasticRule(1.0, delta, meta_knots=knots, **changes)
     return dataclasses.replace(RULES[base], **changes)
+
+
+@functools.cache
+def device_response(name: str):
+    """`devices.dw_metaplasticity.metaplastic_response` of registered device ``name`` (default config; ~5 s)."""
+    from ..devices import make_device
+    from ..devices.dw_metaplasticity import metaplastic_response
+
+    return metaplastic_response(make_device(name))
 
 
 PRESETS = {
@@ -110,6 +130,9 @@ PRESETS = {
     # the supplementary studies: 8 / 16 levels and deterministic rounding of the trapezoid
     "supplementary": StreamConfig(rules=("trapezoid",), extra_rules=("trapezoid-L8", "trapezoid-L16",
                                                                      "trapezoid-det"), full_data=False),
+    # beyond the paper: eq. 1 beside f_meta measured on the dw-trapezoid / dw-straight 1D models (3 seeds)
+    "device": StreamConfig(rules=("trapezoid", "linear"), extra_rules=("trapezoid-device", "straight-device"),
+                           seeds=3, full_data=False),
 }
 
 
@@ -228,10 +251,15 @@ def run(cfg: StreamConfig, ctx: RunContext) -> Result:
             comps.append(check_row(f"final test accuracy after {cfg.subsets} subsets, {r} (quick band)", ">= 60 %",
                                    round(m, 2), m >= 60, unit="%", target=">= 60",
                                    note=f"{cfg.seeds} seeds, sd {s:.2f}; far from the paper's scale"))
+    responses, dev_rows = _device_rows(per_rule, final, cfg)
+    comps += dev_rows
+    if responses:
+        figs.fig4b(ctx, responses, {"trapezoid 1:4": RULES["trapezoid"], "straight": RULES["linear"]})
     metrics = {"final": {r: {"mean": m, "sd": s, "seeds": per_rule[r][-1].tolist()} for r, (m, s) in final.items()},
                "curves": {r: a.tolist() for r, a in per_rule.items()},
                "full_data": {r: a.tolist() for r, a in full.items()},
-               "rules": {r: dataclasses.asdict(rule_from_name(r)) for r in per_rule}}
+               "rules": {r: dataclasses.asdict(rule_from_name(r)) for r in per_rule},
+               "device_response": responses}
     table = [{"rule": r, "final mean (%)": round(m, 2), "seed sd": round(s, 2),
               "full data (%)": round(float(full[r].mean()), 2) if r in full else "-"} for r, (m, s) in final.items()]
     notes = ("All stream replicas train side by side in one batched computation (fused metaplastic-Adam kernel); "
@@ -239,3 +267,39 @@ def run(cfg: StreamConfig, ctx: RunContext) -> Result:
              "damps the |W_h|-decreasing steps (Laborieux's Adam_meta), delta multiplies the increasing ones, 4 "
              "even levels on [-1, 1], affine-free batch norms with running statistics, minibatch 100.")
     return Result(metrics=metrics, comparisons=comps, notes=notes, tables={"final accuracies": table})
+
+
+def _base(rule: str) -> str:
+    return rule.removesuffix("-det").split("-L")[0]
+
+
+def _device_rows(per_rule: dict, final: dict, cfg: StreamConfig) -> tuple[dict, list]:
+    """The measured f_meta of every device rule of the run beside eq. 1, and its accuracy beside eq. 1's rule."""
+    responses, rows = {}, []
+    for r in per_rule:
+        if _base(r) not in DEVICE_RULES or _base(r) in responses:
+            continue
+        dev = DEVICE_RULES[_base(r)][0]
+        resp = device_response(dev)
+        responses[_base(r)] = resp.as_dict() | {"device": dev}
+        eq1 = RULES["trapezoid" if dev == "dw-trapezoid" else "linear"]
+        f1 = dict(resp.knots)[1.0]
+        rows.append(check_row(f"{dev}: measured f_meta at |W_h| = 1 vs eq. 1 (w2/w1 = {eq1.width_ratio:g})",
+                              round(float(eq1.f_meta(torch.ones(1))), 3), round(f1, 3), None,
+                              note="V_C(narrowest level notch) / V_C(widest), |W_h|-decreasing pulses, 0 K, 1D "
+                                   "model; information: how far eq. 1 is from the device it abstracts"))
+        if dev == "dw-trapezoid":
+            vc = [v for v in resp.v_c if v == v]
+            ratio = max(vc) / min(vc)
+            rows.append(paper_row("trapezoid: depinning-voltage ratio, widest / narrowest level notch (1D model)",
+                                  "1:4", f"1:{ratio:.2f}", abs(ratio - 4) <= 1.0, source="Sec. 'Metaplastic "
+                                  "function'", quote=QUOTES["vc_ratio"], target="1:(4 +- 1)",
+                                  gap=f"1:{ratio:.2f} vs 1:4",
+                                  note="the paper's own Fig. 2b text gives 1.5 V (first notch), 3.0 V, 3.5 V: 1:2.3"))
+        twin = "trapezoid" if dev == "dw-trapezoid" else "linear"
+        if r in final and twin in final:
+            (m, s), (m2, s2) = final[r], final[twin]
+            rows.append(check_row(f"final accuracy, {r} vs eq. 1's {twin} (same stream and seeds)",
+                                  round(m2, 2), round(m, 2), None, unit="%",
+                                  note=f"{m - m2:+.2f} points; seed sd {s:.2f} / {s2:.2f}; information"))
+    return responses, rows

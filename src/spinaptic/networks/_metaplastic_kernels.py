@@ -25,11 +25,24 @@ def _uniform(key, counter):  # pragma: no cover - compiled
     return np.float32((z >> _U(40)) * (1.0 / 16777216.0))
 
 
+@njit(cache=True, error_model="numpy")
+def _interp(x, xs, fs, n):  # pragma: no cover - compiled
+    """Piecewise-linear f(x) through the first ``n`` knots (xs ascending), constant beyond the ends."""
+    if x <= xs[0]:
+        return fs[0]
+    for k in range(1, n):
+        if x <= xs[k]:
+            t = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
+            return fs[k - 1] + t * (fs[k] - fs[k - 1])
+    return fs[n - 1]
+
+
 @njit(parallel=True, cache=True, error_model="numpy")
 def adam_meta_step(w, m, v, g, wf, rows_per_replica, slope, floor, delta, levels, stochastic, binarized, meta_all,
-                   lr_t, b1, b2, eps, weight_decay, key):  # pragma: no cover - compiled
+                   knot_x, knot_f, n_knots, lr_t, b1, b2, eps, weight_decay, key):  # pragma: no cover - compiled
     """Update w, m, v in place from the gradient g and write the forward weights wf; all arrays [R*out, in]
-    float32. Per-replica rule arrays (length R): f_meta = slope (1 - |w|) + floor, delta, levels (0 = none),
+    float32. Per-replica rule arrays (length R): f_meta = slope (1 - |w|) + floor, or, where n_knots[r] > 0, the
+    piecewise-linear function of |w| through knots (knot_x[r], knot_f[r]) [R, K]; delta, levels (0 = none),
     stochastic / binarized / meta_all flags (uint8)."""
     n_rows, n_in = w.shape
     key = _U(key)
@@ -39,6 +52,8 @@ def adam_meta_step(w, m, v, g, wf, rows_per_replica, slope, floor, delta, levels
         nl = levels[r]
         half = np.float32(0.5 * (nl - 1))
         sto, binz, alls = stochastic[r] != 0, binarized[r] != 0, meta_all[r] != 0
+        nk = n_knots[r]
+        kx, kf = knot_x[r], knot_f[r]
         base = _U(i) * _U(n_in)
         for j in range(n_in):
             wo = w[i, j]
@@ -48,7 +63,10 @@ def adam_meta_step(w, m, v, g, wf, rows_per_replica, slope, floor, delta, levels
             m[i, j] = mm
             v[i, j] = vv
             step = lr_t * mm / (math.sqrt(vv) + eps)
-            fm = sl * (np.float32(1.0) - abs(wo)) + fl
+            if nk > 0:
+                fm = _interp(abs(wo), kx, kf, nk)
+            else:
+                fm = sl * (np.float32(1.0) - abs(wo)) + fl
             sgn = np.float32(1.0) if wo >= 0 else np.float32(-1.0)
             if sgn * step > 0:  # the step moves w toward 0 (|w| shrinks, the sign may flip)
                 step = step * fm

@@ -52,6 +52,9 @@ class MetaplasticRule:
         rounding: "stochastic" (paper 002) or "deterministic" (nearest level; its Supplementary Fig. 3 control).
         binarized: forward with sign(W_h) (the BNN) or with W_h itself (Fig. 5b's non-binarized synapse).
         meta_on: "decrease" (f_meta damps steps toward 0, Laborieux) or "all" (every step).
+        meta_knots: f_meta as a measured function instead of eq. 1: knots (|W_h|, f) with |W_h| ascending from 0
+            to 1 and f in (0, 1], joined linearly (`devices.dw_metaplasticity` derives them from a device's
+            depinning voltages); empty = eq. 1 from ``width_ratio``.
     """
 
     width_ratio: float = 1.0
@@ -60,6 +63,7 @@ class MetaplasticRule:
     rounding: str = "stochastic"
     binarized: bool = True
     meta_on: str = "decrease"
+    meta_knots: tuple[tuple[float, float], ...] = ()
 
     def __post_init__(self) -> None:
         check_range("width_ratio (w2/w1, track end widths)", self.width_ratio, 1.0, 1000.0)
@@ -70,11 +74,31 @@ class MetaplasticRule:
         if not isinstance(self.binarized, bool):
             raise ConfigError(f"binarized must be true or false, got {self.binarized!r}")
         check_choice("meta_on", self.meta_on, META_ON)
+        knots = tuple((float(x), float(f)) for x, f in self.meta_knots)
+        object.__setattr__(self, "meta_knots", knots)
+        if knots:
+            xs = [x for x, _ in knots]
+            if len(knots) < 2 or xs[0] != 0.0 or xs[-1] != 1.0 or any(b <= a for a, b in zip(xs, xs[1:])):
+                raise ConfigError(f"meta_knots: |W_h| must ascend strictly from 0 to 1 (>= 2 knots), got {xs}")
+            for _, f in knots:
+                check_range("meta_knots f (update efficiency)", f, 0.0, 1.0, lo_open=True)
 
     def f_meta(self, w: torch.Tensor) -> torch.Tensor:
-        """Eq. 1 of paper 002 at hidden weights ``w``."""
+        """f_meta at hidden weights ``w``: eq. 1 of paper 002, or the piecewise-linear ``meta_knots``."""
+        if self.meta_knots:
+            xs, fs = (torch.tensor([c], dtype=w.dtype, device=w.device) for c in zip(*self.meta_knots))
+            return _interp_knots(w.abs().reshape(1, -1), xs, fs).view_as(w)
         a = (self.width_ratio - 1.0) / self.width_ratio
         return (1.0 - w.abs()) * a + 1.0 / self.width_ratio
+
+
+def _interp_knots(x: torch.Tensor, xs: torch.Tensor, fs: torch.Tensor) -> torch.Tensor:
+    """Piecewise-linear interpolation at x [R, n] of knots xs [R, K] (ascending rows), fs [R, K]; constant beyond
+    the ends."""
+    xc = torch.minimum(torch.maximum(x, xs[:, :1]), xs[:, -1:])
+    k = torch.searchsorted(xs.contiguous(), xc.contiguous()).clamp(1, xs.shape[1] - 1)
+    x0, x1, f0, f1 = xs.gather(1, k - 1), xs.gather(1, k), fs.gather(1, k - 1), fs.gather(1, k)
+    return f0 + (xc - x0) / (x1 - x0) * (f1 - f0)
 
 
 RULES: dict[str, MetaplasticRule] = {
@@ -139,7 +163,17 @@ class _SignSTE(torch.autograd.Function):
 
 def _rule_arrays(rules: Sequence[MetaplasticRule]) -> dict[str, torch.Tensor]:
     ratio = torch.tensor([r.width_ratio for r in rules], dtype=torch.float32)
+    K = max([len(r.meta_knots) for r in rules] + [1])
+    kx, kf = torch.ones((len(rules), K)), torch.ones((len(rules), K))
+    for i, r in enumerate(rules):
+        if r.meta_knots:
+            n = len(r.meta_knots)
+            kx[i, :n], kf[i, :n] = (torch.tensor(c) for c in zip(*r.meta_knots))
+            kx[i, n:] = 1.0 + torch.arange(1, K - n + 1)  # padding beyond |W_h| = 1 keeps the rows ascending
+            kf[i, n:] = kf[i, n - 1]
     return {"slope": (ratio - 1) / ratio, "floor": 1 / ratio,
+            "knot_x": kx.contiguous(), "knot_f": kf.contiguous(),
+            "n_knots": torch.tensor([len(r.meta_knots) for r in rules], dtype=torch.int64),
             "delta": torch.tensor([r.delta for r in rules], dtype=torch.float32),
             "levels": torch.tensor([r.levels for r in rules], dtype=torch.float32),
             "stochastic": torch.tensor([r.rounding == "stochastic" for r in rules], dtype=torch.uint8),
@@ -261,6 +295,7 @@ class MetaplasticBNN:
         adam_meta_step(flat(w), flat(self.m[k]), flat(self.v[k]), flat(g), flat(self.forward_w[k]), w.shape[1],
                        ru["slope"].numpy(), ru["floor"].numpy(), ru["delta"].numpy(), ru["levels"].numpy(),
                        ru["stochastic"].numpy(), ru["binarized"].numpy(), ru["meta_all"].numpy(),
+                       ru["knot_x"].numpy(), ru["knot_f"].numpy(), ru["n_knots"].numpy(),
                        float(lr_t), float(c.betas[0]), float(c.betas[1]), float(c.eps), float(c.weight_decay),
                        key)
 
@@ -274,6 +309,10 @@ class MetaplasticBNN:
         step = lr_t * m / (v.sqrt() + c.eps)
         view = lambda t: t.view(-1, 1, 1)  # noqa: E731
         fm = view(ru["slope"]) * (1 - w.abs()) + view(ru["floor"])
+        if bool((ru["n_knots"] > 0).any()):
+            R = w.shape[0]
+            fk = _interp_knots(w.abs().view(R, -1), ru["knot_x"], ru["knot_f"]).view_as(w)
+            fm = torch.where(view(ru["n_knots"] > 0), fk, fm)
         sgn = torch.where(w >= 0, 1.0, -1.0)
         dec = sgn * step > 0
         grow = view(ru["delta"]) * torch.where(view(ru["meta_all"]).bool(), fm, torch.ones_like(fm))
