@@ -295,7 +295,9 @@ def _device_rows(per_rule: dict, final: dict, cfg: StreamConfig) -> tuple[dict, 
                                   "1:4", f"1:{ratio:.2f}", abs(ratio - 4) <= 1.0, source="Sec. 'Metaplastic "
                                   "function'", quote=QUOTES["vc_ratio"], target="1:(4 +- 1)",
                                   gap=f"1:{ratio:.2f} vs 1:4",
-                                  note="the paper's own Fig. 2b text gives 1.5 V (first notch), 3.0 V, 3.5 V: 1:2.3"))
+                                  note="|W_h|-decreasing pulses; the model's forward thresholds are calibrated to "
+                                       "Fig. 2b's 3.0 / 3.5 V (dw-shapes), and Fig. 2b's own text (1.5 V to the "
+                                       "first notch, then 3.0 V, 3.5 V) spans 1:2.3, not 1:4"))
         twin = "trapezoid" if dev == "dw-trapezoid" else "linear"
         if r in final and twin in final:
             (m, s), (m2, s2) = final[r], final[twin]
