@@ -2,6 +2,7 @@
 
     python docs/make_headline_table.py runs/paper            # rewrite README.md between the markers
     python docs/make_headline_table.py runs/paper --print    # only print the Markdown
+    python docs/make_headline_table.py docs/results --marker committed   # the block of the committed long runs
 
 Only ``paper`` rows (values printed in the paper, with their verbatim quote checked by the tests) enter the
 main table; ``calibrated`` rows (fitted to a target, never a reproduction) are listed apart and marked.
@@ -14,7 +15,9 @@ import json
 import sys
 from pathlib import Path
 
-BEGIN, END = "<!-- headline:begin -->", "<!-- headline:end -->"
+
+def markers(name: str) -> tuple[str, str]:
+    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
 
 
 def _fmt(v) -> str:
@@ -58,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("runs", type=Path, help="folder holding one run directory per experiment")
     ap.add_argument("--readme", type=Path, default=Path(__file__).resolve().parents[1] / "README.md")
     ap.add_argument("--print", action="store_true", help="print instead of rewriting the README")
+    ap.add_argument("--marker", default="headline", help="README block to rewrite: <!-- NAME:begin --> ... end")
     a = ap.parse_args(argv)
+    BEGIN, END = markers(a.marker)
     md = table(a.runs)
     if a.print:
         print(md)
