@@ -312,6 +312,26 @@ def test_gallery_rewrites_only_between_markers(tmp_path):
     assert bare.read_text() == "# no markers\n"
 
 
+def test_gallery_keep_adds_a_run_and_leaves_the_others(tmp_path):
+    fake_run(tmp_path / "old" / "a", experiment="exp-a", paper="900", title="A | title", figures=("f1.png",))
+    fake_run(tmp_path / "old" / "b", experiment="exp-b", paper="901", figures=("g.png",))
+    readme = tmp_path / "repo" / "README.md"
+    readme.parent.mkdir()
+    readme.write_text(README)
+    write_gallery([tmp_path / "old"], readme)
+    fake_run(tmp_path / "new" / "b", experiment="exp-b", paper="901", title="B new", figures=("g2.png",))
+    fake_run(tmp_path / "new" / "d", experiment="exp-d", paper="903", figures=("k.png",))
+    files = write_gallery([tmp_path / "new"], readme, keep=True)
+    assert [f.name for f in files] == ["exp-b_g2.png", "exp-d_k.png"]
+    text = readme.read_text()
+    assert "![exp-a: f1.png](docs/gallery/exp-a_f1.png) A \\| title" in text  # kept, escaping intact
+    assert "exp-b_g.png" not in text and "![exp-b: g2.png](docs/gallery/exp-b_g2.png) B new" in text
+    assert text.index("exp-a_f1") < text.index("exp-b_g2") < text.index("exp-d_k")
+    assert "1 of them kept from the previous gallery" in text
+    write_gallery([tmp_path / "new"], readme, keep=True)
+    assert readme.read_text() == text  # idempotent
+
+
 # ----------------------------------------------------------------------------------------- browser
 def _chromium():
     return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")

@@ -37,7 +37,10 @@ def _picks(items: tuple[str, ...]) -> dict[str, list[str]]:
 @click.option("--gallery-figure", "picks", multiple=True, metavar="EXPERIMENT=FIGURE",
               help="Show FIGURE of EXPERIMENT in the gallery instead of its first figure (repeatable; "
                    "EXPERIMENT= leaves it out).")
-def report_cmd(dirs: tuple[Path, ...], out_dir: Path, readme: Path | None, picks: tuple[str, ...]) -> None:
+@click.option("--gallery-keep", "keep", is_flag=True,
+              help="Keep the gallery's figures of experiments that DIRS hold no run of (add one run to it).")
+def report_cmd(dirs: tuple[Path, ...], out_dir: Path, readme: Path | None, picks: tuple[str, ...],
+               keep: bool) -> None:
     """Build one static HTML + Markdown report of run and sweep directories.
 
     Each DIR is a run directory (result.json), a sweep directory (sweep.json, results.csv, plots/) or a folder
@@ -50,13 +53,13 @@ def report_cmd(dirs: tuple[Path, ...], out_dir: Path, readme: Path | None, picks
     from .render import build_report
 
     pick = _picks(picks)
-    if pick and readme is None:
-        raise click.BadParameter("needs --gallery README.md", param_hint="--gallery-figure")
+    if (pick or keep) and readme is None:
+        raise click.BadParameter("needs --gallery README.md", param_hint="--gallery-figure / --gallery-keep")
     try:
         index = build_report(list(dirs), out_dir, on_warning=lambda w: click.echo(f"warning: {w}", err=True))
         click.echo(f"report -> {index} and {index.parent / 'report.md'}")
         if readme is not None:
-            files = write_gallery(list(dirs), readme, pick=pick)
+            files = write_gallery(list(dirs), readme, pick=pick, keep=keep)
             click.echo(f"gallery: {len(files)} figure(s) -> {files[0].parent}; rewrote {readme}")
     except ReportError as e:
         raise click.ClickException(" ".join(str(e).split())) from None

@@ -4,14 +4,19 @@
 its first figure (or the figures named in ``pick``), copies each to ``docs/gallery/`` beside the README under a
 stable name (``EXPERIMENT_FIGURE.png``) and rewrites the README between ``<!-- gallery:start -->`` and
 ``<!-- gallery:end -->`` as the two-column figure table the hand-made gallery used. Figures already in
-``docs/gallery/`` that the new gallery does not use are left alone (they may be linked from elsewhere).
+``docs/gallery/`` that the new gallery does not use are left alone (they may be linked from elsewhere). With
+``keep=True`` the figures of experiments that none of the given runs covers stay in the gallery as they were, so
+one long run can be added without re-running every experiment.
 """
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 from ..fileio import atomic_write_text
 from .collect import Figure, ReportError, Run, gather, slug
@@ -49,15 +54,59 @@ def choose(runs: list[Run], pick: dict[str, list[str]] | None = None) -> list[tu
 
 
 def gallery_markdown(items: list[tuple[Run, str, str]]) -> str:
-    """The gallery section: ``items`` are (run, figure name, image path relative to the README)."""
-    presets = sorted({r.preset for r, _, _ in items})
-    return environment().get_template("gallery.md.j2").render(items=items, presets=presets)
+    """The gallery section: ``items`` are (run, figure name, image path relative to the README); kept items of an
+    earlier gallery carry ``preset=None``."""
+    presets = sorted({r.preset for r, _, _ in items if r.preset is not None})
+    kept = sum(r.preset is None for r, _, _ in items)
+    return environment().get_template("gallery.md.j2").render(items=items, presets=presets, kept=kept)
+
+
+_CELL = re.compile(r"!\[(?P<alt>(?:\\.|[^\]\\])*)\]\((?P<path>[^)\s]+)\) (?P<title>.*)")
+
+
+def _unescape(s: str) -> str:
+    return html.unescape(re.sub(r"\\([\\`*_\[\]|$])", r"\1", s))
+
+
+def existing_items(block: str, base: Path) -> list[tuple[SimpleNamespace, str, str]]:
+    """The (experiment, figure, path) cells of a gallery block written by `gallery_markdown` whose image exists
+    under ``base`` (the README's folder)."""
+    items = []
+    for line in block.splitlines():
+        if not line.startswith("|") or "![" not in line:
+            continue
+        for cell in re.split(r"(?<!\\)\|", line):
+            m = _CELL.search(cell.strip())
+            if m and (base / m["path"]).is_file():
+                exp, _, fig = _unescape(m["alt"]).partition(": ")
+                items.append((SimpleNamespace(experiment=exp, title=_unescape(m["title"].strip()), preset=None), fig,
+                              m["path"]))
+    return items
+
+
+def _merge(old: list, new: list) -> list:
+    """``old`` with each re-run experiment's figures replaced by ``new``'s (at its first place); new experiments
+    appended."""
+    fresh: dict[str, list] = {}
+    for it in new:
+        fresh.setdefault(it[0].experiment, []).append(it)
+    out, done = [], set()
+    for it in old:
+        e = it[0].experiment
+        if e in fresh:
+            if e not in done:
+                out += fresh[e]
+                done.add(e)
+        else:
+            out.append(it)
+    return out + [it for e, its in fresh.items() if e not in done for it in its]
 
 
 def write_gallery(dirs: list[str | Path], readme: str | Path, *, gallery_dir: str | Path | None = None,
-                  pick: dict[str, list[str]] | None = None) -> list[Path]:
+                  pick: dict[str, list[str]] | None = None, keep: bool = False) -> list[Path]:
     """Copy the chosen figures of the runs under ``dirs`` to ``gallery_dir`` (default ``docs/gallery`` beside
-    ``readme``) and rewrite ``readme`` between the gallery markers; return the copied files.
+    ``readme``) and rewrite ``readme`` between the gallery markers (``keep``: leaving the figures of experiments
+    the runs do not cover); return the copied files.
 
     Raises `ReportError` if the README lacks the markers (nothing is copied then) or a picked figure is missing.
     """
@@ -78,5 +127,7 @@ def write_gallery(dirs: list[str | Path], readme: str | Path, *, gallery_dir: st
         written.append(dest)
         items.append((run, fig.name, Path(os.path.relpath(dest, readme.parent)).as_posix()))
     i, j = text.index(START) + len(START), text.index(END)
+    if keep:
+        items = _merge(existing_items(text[i:j], readme.parent), items)
     atomic_write_text(readme, text[:i] + "\n" + gallery_markdown(items).strip("\n") + "\n" + text[j:])
     return written
