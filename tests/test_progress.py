@@ -28,6 +28,7 @@ def test_manual_updates_log_lines_and_finish():
     lines = _lines(out)
     assert len(lines) >= 3, lines  # the start, intermediate ticks, the end
     assert "manual: 4/4 (100 %)" in lines[-1] and "done" in lines[-1]
+    assert "manual: 1/4 (25 %)" in lines[0] and "ETA ?" not in lines[0]  # timed from the bar's creation
 
 
 def test_quiet_prints_nothing():

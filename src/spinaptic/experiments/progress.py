@@ -36,6 +36,7 @@ class LineProgress:
         self.interval_s, self.t_run0 = interval_s, t_run0
         self.n = 0
         self._t0 = self._last = None  # set by the first line (iteration start or first update)
+        self._created = time.perf_counter()
 
     def _line(self, t0: float, final: bool = False) -> None:
         el = time.perf_counter() - t0
@@ -48,9 +49,9 @@ class LineProgress:
             body = f"{self.n} done, {_fmt_s(el)}"
         print(f"[{_fmt_s(run):>7}] {self.desc}: {body}", file=self.stream, flush=True)
 
-    def _start(self) -> None:
+    def _start(self, t0: float | None = None) -> None:
         if self._t0 is None:
-            self._t0 = self._last = time.perf_counter()
+            self._t0, self._last = t0 or time.perf_counter(), time.perf_counter()
             self._line(self._t0)
 
     def _tick(self) -> None:
@@ -70,8 +71,9 @@ class LineProgress:
     def update(self, n: int = 1) -> None:
         """Advance by ``n`` (a manually driven bar, as tqdm's); logs at the same interval as iteration and a
         final line when ``total`` is reached."""
-        self._start()
         self.n += n
+        if self._t0 is None:  # a manually driven bar counts from its creation
+            self._start(self._created)
         if self.total and self.n >= self.total:
             self._line(self._t0, final=True)
         else:
