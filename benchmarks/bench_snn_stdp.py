@@ -44,6 +44,7 @@ if __name__ == "__main__":  # the thread count must be fixed before numba (via s
 import numba  # noqa: E402
 import torch  # noqa: E402
 
+from _machine import cpu_model  # noqa: E402
 from spinaptic.networks.snn import STDPNetwork, diehl_cook  # noqa: E402
 from spinaptic.networks.snn.reference import TorchLoop  # noqa: E402
 
@@ -62,16 +63,6 @@ def _data(split: str, n: int) -> tuple[torch.Tensor, str]:
     src = f"MNIST {split}" if not caught else f"mnist-sample {split} (no MNIST copy found)"
     reps = -(-n // x.shape[0])
     return x.double().repeat(reps, 1)[:n].contiguous(), src
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _timed(fn) -> tuple[float, float]:
@@ -268,7 +259,7 @@ def main() -> None:
         "total_seconds": time.perf_counter() - t_start,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
-            "cpu": _cpu_model(),
+            "cpu": cpu_model(),
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from datetime import UTC, datetime
@@ -32,22 +31,13 @@ from pathlib import Path
 
 import torch
 
+from _machine import cpu_model
 from spinaptic.experiments.stream_metaplastic import rule_from_name
 from spinaptic.networks.metaplastic import BNNConfig, MetaplasticBNN
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_stream_metaplastic.json"
 RULE_NAMES = ("linear", "linear-asym", "trapezoid", "linear-32-float")
 PAPER_STREAM_STEPS = 60 * 30 * 10  # subsets x epochs x minibatches of 100 per 1,000-image subset
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def _data(n: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,7 +88,7 @@ def main() -> None:
         res[name] = {"ms_per_step": statistics.median(runs) * 1e3, "runs_ms": [round(r * 1e3, 2) for r in runs]}
     ratio = res["eager"]["ms_per_step"] / res["fused"]["ms_per_step"]
     doc = {"benchmark": "stream-metaplastic train step", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-           "cpu": _cpu_model(), "threads": torch.get_num_threads(), "load_before": load0,
+           "cpu": cpu_model(), "threads": torch.get_num_threads(), "load_before": load0,
            "load_after": os.getloadavg(), "replicas": len(RULE_NAMES) * seeds, "steps": steps, "repeats": repeats,
            "quick": a.quick, "torch": torch.__version__, "results": res, "eager_over_fused": ratio,
            "projected_paper_stream_min": {k: v["ms_per_step"] * PAPER_STREAM_STEPS / 6e4 for k, v in res.items()}}
