@@ -251,7 +251,7 @@ def run(cfg: StreamConfig, ctx: RunContext) -> Result:
             comps.append(check_row(f"final test accuracy after {cfg.subsets} subsets, {r} (quick band)", ">= 60 %",
                                    round(m, 2), m >= 60, unit="%", target=">= 60",
                                    note=f"{cfg.seeds} seeds, sd {s:.2f}; far from the paper's scale"))
-    responses, dev_rows = _device_rows(per_rule, final, cfg)
+    responses, dev_rows = _device_rows(per_rule, final)
     comps += dev_rows
     if responses:
         figs.fig4b(ctx, responses, {"trapezoid 1:4": RULES["trapezoid"], "straight": RULES["linear"]})
@@ -273,7 +273,7 @@ def _base(rule: str) -> str:
     return rule.removesuffix("-det").split("-L")[0]
 
 
-def _device_rows(per_rule: dict, final: dict, cfg: StreamConfig) -> tuple[dict, list]:
+def _device_rows(per_rule: dict, final: dict) -> tuple[dict, list]:
     """The measured f_meta of every device rule of the run beside eq. 1, and its accuracy beside eq. 1's rule."""
     responses, rows = {}, []
     for r in per_rule:
@@ -286,8 +286,8 @@ def _device_rows(per_rule: dict, final: dict, cfg: StreamConfig) -> tuple[dict, 
         f1 = dict(resp.knots)[1.0]
         rows.append(check_row(f"{dev}: measured f_meta at |W_h| = 1 vs eq. 1 (w2/w1 = {eq1.width_ratio:g})",
                               round(float(eq1.f_meta(torch.ones(1))), 3), round(f1, 3), None,
-                              note="V_C(narrowest level notch) / V_C(widest), |W_h|-decreasing pulses, 0 K, 1D "
-                                   "model; information: how far eq. 1 is from the device it abstracts"))
+                              note="V_C(the track's smallest) / V_C(last level notch), |W_h|-decreasing pulses, "
+                                   "0 K, 1D model; information: how far eq. 1 is from the device it abstracts"))
         if dev == "dw-trapezoid":
             vc = [v for v in resp.v_c if v == v]
             ratio = max(vc) / min(vc)
