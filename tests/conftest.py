@@ -16,3 +16,22 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 
     torch.set_num_threads(1)
     numba.set_num_threads(1)
+
+
+def pytest_configure(config):
+    """The controller (or the only process) makes the directory of the session's shared quick runs
+    (tests/_quick_runs.py); pytest-xdist workers inherit it through the environment."""
+    if not os.environ.get("PYTEST_XDIST_WORKER") and "SPINAPTIC_TEST_QUICK_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["SPINAPTIC_TEST_QUICK_DIR"] = tempfile.mkdtemp(prefix="spinaptic-quick-runs-")
+        config._spinaptic_quick_dir = os.environ["SPINAPTIC_TEST_QUICK_DIR"]
+
+
+def pytest_unconfigure(config):
+    path = getattr(config, "_spinaptic_quick_dir", None)
+    if path:
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+        os.environ.pop("SPINAPTIC_TEST_QUICK_DIR", None)

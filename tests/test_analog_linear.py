@@ -173,6 +173,22 @@ def test_presets_and_json_round_trip():
     assert layer.tile.levels.numel() == 17  # Q + 1 = 17 levels (eq. 1)
 
 
+@pytest.mark.parametrize("kernel, stride, padding, dilation", [(3, 1, 1, 1), (1, 2, 0, 1), (3, 2, 1, 2), (5, 1, 0, 1)])
+def test_analog_conv2d_inference_path_equals_patch_path(kernel, stride, padding, dilation):
+    """The no-grad convolution from the weight cache gives the patch path's outputs and read energy."""
+    conv = nn.Conv2d(3, 5, kernel, stride=stride, padding=padding, dilation=dilation)
+    a = convert_to_analog(nn.Sequential(conv), "ideal", generator=_gen(3))[0]
+    b = copy.deepcopy(a)
+    x = torch.randn(4, 3, 11, 11, generator=_gen(4))
+    with torch.no_grad():
+        fast = a(x)
+    slow = b(x)  # grad enabled: the im2col patches through the tile's mvm
+    torch.testing.assert_close(fast, slow.detach(), atol=1e-5, rtol=1e-4)
+    ea, eb = a.ledger.as_dict()["read"], b.ledger.as_dict()["read"]
+    assert ea > 0 and abs(ea - eb) <= 1e-5 * eb
+    assert a.ledger.per_event("read") == pytest.approx(b.ledger.per_event("read"), rel=1e-5)
+
+
 def test_analog_conv2d_matches_conv_and_trains(mnist):
     xtr, ytr, xte, yte = mnist
     torch.manual_seed(1)

@@ -23,7 +23,6 @@ from spinaptic.devices.compound_synapse import (
     scheme_i_amplitude_for_fraction,
     set_all,
 )
-from spinaptic.experiments import run_experiment
 from spinaptic.physics.mtj import MTJParams
 
 
@@ -149,9 +148,11 @@ def test_bad_parameters_raise():
         identical_pulses(5e-3, 3, width_s=0.0)
 
 
-def test_compound_synapse_experiment_quick(tmp_path):
-    doc = run_experiment("compound-synapse", preset="quick", out_dir=tmp_path, quiet=True)
+def test_compound_synapse_experiment_quick():
+    from _quick_runs import quick_run
+
+    out, doc = quick_run("compound-synapse")
     verdicts = {c["quantity"]: c["verdict"] for c in doc["comparisons"]}
     assert "short" not in verdicts.values(), verdicts
-    assert (tmp_path / "fig3_pulse_schemes_ahe.png").exists()
+    assert (out / "fig3_pulse_schemes_ahe.png").exists()
     assert max(doc["metrics"]["nonlinearity_scheme_II"]) < min(doc["metrics"]["nonlinearity_scheme_I"])

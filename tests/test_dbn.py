@@ -169,13 +169,13 @@ def test_bad_configs():
         train_dbn(torch.rand(10, 5), torch.zeros(10, dtype=torch.int64), DBNConfig(sizes=(4, 3, 2)))
 
 
-def test_compound_dbn_quick_experiment(tmp_path):
-    from spinaptic.experiments import run_experiment
+def test_compound_dbn_quick_experiment():
+    from _quick_runs import quick_run
 
-    doc = run_experiment("compound-dbn", preset="quick", out_dir=tmp_path, quiet=True)
+    out, doc = quick_run("compound-dbn")
     m = doc["metrics"]
     assert m["software_error"] < 0.3 and m["hardware_error_4bit_linear"] < 0.35
     assert m["hardware_error_4bit_linear"] < m["hardware_error_4bit_nonlinear"]
     assert m["program_energy_J"] > 0 and m["converged_fraction_min"] > 0.99
-    assert (tmp_path / "fig4b_error_vs_tmr.png").exists()
+    assert (out / "fig4b_error_vs_tmr.png").exists()
     assert torch.get_num_threads() >= 1

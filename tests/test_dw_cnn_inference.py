@@ -10,6 +10,7 @@ import pytest
 import torch
 from torch import nn
 
+from _quick_runs import SEED, locked, quick_run
 from spinaptic.config import ConfigError
 from spinaptic.devices.notch_programming import NotchLevels, NotchLevelsConfig, build_transition_table
 from spinaptic.experiments import run_experiment
@@ -23,9 +24,8 @@ from test_data import _write_cifar100, patch_info
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("dw-cnn-quick")
-    return out, run_experiment("dw-cnn-inference", preset="quick", out_dir=out, quiet=True)
+def quick():
+    return quick_run("dw-cnn-inference")
 
 
 def _curve(doc, factor: str) -> dict[int, float]:
@@ -72,7 +72,9 @@ def test_accuracy_rises_with_notches_and_noise_orders_the_curves(quick):
 
 def test_rerun_resumes_every_stage_and_reproduces(quick):
     out, doc = quick
-    again = run_experiment("dw-cnn-inference", preset="quick", out_dir=out, quiet=True)
+    with locked("dw-cnn-inference"):
+        again = run_experiment("dw-cnn-inference", preset="quick", seed=SEED, out_dir=out, quiet=True, threads=1)
+        again = json.loads((out / "result.json").read_text()) | {"resume": again["resume"]}
     assert again["resume"]["computed_stages"] == [] and len(again["resume"]["resumed_stages"]) > 20
 
     def stable(d):

@@ -102,10 +102,10 @@ def test_ideal_table_realises_every_request_exactly():
 
 # ----------------------------------------------------------------------------------------- runs
 @pytest.fixture(scope="module")
-def quick_doc(tmp_path_factory):
-    torch.set_num_threads(1)
-    return run_experiment("dw-mlp-training", preset="quick", seed=3, out_dir=tmp_path_factory.mktemp("quick"),
-                          quiet=True, threads=1)
+def quick_doc():
+    from _quick_runs import quick_run
+
+    return quick_run("dw-mlp-training")[1]
 
 
 def test_quick_preset_learns_and_notches_cost_accuracy(quick_doc):

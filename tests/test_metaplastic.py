@@ -157,9 +157,10 @@ def test_device_response_trapezoid_harder_at_the_wide_end_straight_flat():
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("stream-quick")
-    return out, run_experiment("stream-metaplastic", preset="quick", out_dir=out, quiet=True)
+def quick():
+    from _quick_runs import quick_run
+
+    return quick_run("stream-metaplastic")
 
 
 def test_quick_preset_learns_and_resumes(quick):
@@ -168,7 +169,11 @@ def test_quick_preset_learns_and_resumes(quick):
     for fig in ("fig5a_stream.png", "fig5b_binarized_vs_multilevel.png"):
         assert (out / fig).stat().st_size > 1000
     assert set(doc["metrics"]["full_data"]) == {"linear", "linear-asym", "trapezoid"}
-    again = run_experiment("stream-metaplastic", preset="quick", out_dir=out, quiet=True)
+    from _quick_runs import SEED, locked
+
+    with locked("stream-metaplastic"):
+        run_experiment("stream-metaplastic", preset="quick", seed=SEED, out_dir=out, quiet=True, threads=1)
+        again = json.loads((out / "result.json").read_text())
     stable = lambda d: {k: v for k, v in d.items() if k not in VOLATILE_FIELDS}  # noqa: E731
     assert json.dumps(stable(again), sort_keys=True, default=str) == json.dumps(stable(doc), sort_keys=True,
                                                                                default=str)
@@ -185,3 +190,16 @@ def test_device_rules_run_beside_eq1(tmp_path):
     names = " | ".join(c["quantity"] for c in doc["comparisons"])
     assert "measured f_meta" in names and "depinning-voltage ratio" in names and "trapezoid-device vs" in names
     assert (tmp_path / "fig4b_device_f_meta.png").stat().st_size > 1000
+
+
+def test_supplementary_rows_judge_levels_and_rounding():
+    from spinaptic.experiments.stream_metaplastic import _supplementary_rows
+
+    final = {"trapezoid": (85.0, 0.2), "trapezoid-L8": (85.6, 0.3), "trapezoid-L16": (84.9, 0.2),
+             "trapezoid-det": (40.0, 5.0)}
+    rows = {r.quantity.split(" (")[0]: r for r in _supplementary_rows(final, 1.5)}
+    assert rows["trapezoid final with 4 / 8 / 16 levels"].verdict == "pass"
+    assert rows["trapezoid 4 levels, deterministic vs stochastic rounding"].verdict == "pass"
+    final |= {"trapezoid-L16": (82.0, 0.2), "trapezoid-det": (84.5, 0.4)}
+    assert {r.verdict for r in _supplementary_rows(final, 1.5)} == {"short"}
+    assert _supplementary_rows({"trapezoid": (85.0, 0.2)}, 1.5) == []

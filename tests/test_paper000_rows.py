@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from _quick_runs import quick_run
 from spinaptic.devices.compound_synapse import (
     PAPER_MTJ,
     CompoundSynapse,
@@ -147,7 +148,7 @@ def test_switching_probability_reset_row_follows_the_run(tmp_path):
 
 
 def test_compound_synapse_fig2d_rows_use_the_papers_currents(tmp_path):
-    doc = run_experiment("compound-synapse", preset="quick", out_dir=tmp_path / "a", quiet=True)
+    doc = quick_run("compound-synapse")[1]
     rows = _rows(doc)
     assert any("6.97 mA" in q and rows[q]["kind"] == "calibrated" for q in rows)
     d = next(r for q, r in rows.items() if q.startswith("Fig. 2d depression"))

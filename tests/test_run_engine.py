@@ -12,6 +12,7 @@ import warnings
 import pytest
 import torch
 
+from _quick_runs import SEED, quick_run
 from spinaptic.config import ConfigError
 from spinaptic.experiments import experiments, run_experiment
 from spinaptic.experiments.base import VOLATILE_FIELDS, RunContext
@@ -173,13 +174,14 @@ def _umask():
 def test_quick_preset_result_is_reproducible(tmp_path, name):
     """Every experiment's quick preset runs, writes its figures, and two runs of one seed agree exactly
     (apart from VOLATILE_FIELDS); this is also the CI test of each quick preset."""
-    a = run_experiment(name, seed=7, out_dir=tmp_path / "a", quiet=True, threads=1)
-    b = run_experiment(name, seed=7, out_dir=tmp_path / "b", quiet=True, threads=1)
+    out_a, a = quick_run(name)  # the session's shared first run (tests/_quick_runs.py)
+    run_experiment(name, preset="quick", seed=SEED, out_dir=tmp_path / "b", quiet=True, threads=1)
+    b = json.loads((tmp_path / "b" / "result.json").read_text())
     assert json.dumps(_stable(a), sort_keys=True) == json.dumps(_stable(b), sort_keys=True)
     assert a["comparisons"] and a["figures"]
     for f in a["figures"]:
-        assert (tmp_path / "a" / f).stat().st_size > 1000
-    assert (tmp_path / "a" / "summary.md").exists()
+        assert (out_a / f).stat().st_size > 1000
+    assert (out_a / "summary.md").exists()
     assert_rows_honest(a)
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from _quick_runs import SEED, locked, quick_run
 from spinaptic.config import ConfigError
 from spinaptic.experiments import run_experiment
 from spinaptic.experiments._snn_stdp_config import SNNExperimentConfig
@@ -13,9 +14,8 @@ from spinaptic.experiments.base import VOLATILE_FIELDS
 
 
 @pytest.fixture(scope="module")
-def quick(tmp_path_factory):
-    out = tmp_path_factory.mktemp("snn-quick")
-    return out, run_experiment("snn-stdp", preset="quick", out_dir=out, quiet=True)
+def quick():
+    return quick_run("snn-stdp")
 
 
 def test_quick_preset_learns_inside_its_band(quick):
@@ -34,7 +34,9 @@ def test_quick_preset_learns_inside_its_band(quick):
 
 def test_rerun_resumes_every_stage_and_reproduces(quick, tmp_path):
     out, doc = quick
-    again = run_experiment("snn-stdp", preset="quick", out_dir=out, quiet=True)
+    with locked("snn-stdp"):
+        run_experiment("snn-stdp", preset="quick", seed=SEED, out_dir=out, quiet=True, threads=1)
+        again = json.loads((out / "result.json").read_text())
     stable = lambda d: {k: v for k, v in d.items() if k not in VOLATILE_FIELDS}  # noqa: E731
     assert json.dumps(stable(again), sort_keys=True, default=str) == json.dumps(stable(doc), sort_keys=True,
                                                                                default=str)

@@ -206,12 +206,13 @@ PRESETS = {
         network=ResNetConfig(model="tiny-cnn", in_channels=1, n_classes=10),
         train=TrainConfig(epochs=6, batch_size=50, lr=0.05, weight_decay=5e-4, augment=False),
         notches=(2, 4, 8, 16, 32), seeds=2, table_replicas=48, hist_devices=200, hist_cycles=5, max_pulses=60),
-    # this CPU (2 cores): ResNet-20 on the lossy CIFAR-10 copy. Measured on the idle machine: 75 s per training
-    # epoch, 22 s per sweep point (2,000 images through the analog layers): 15 epochs + 49 points = ~38 min
+    # this CPU (2 cores): ResNet-20 on the lossy CIFAR-10 copy. Measured on the quiet machine (2026-12-04,
+    # docs/results/dw-cnn-inference-cpu): 149 s per training epoch (channels_last), 11 s per sweep point of 4,000
+    # images: 10 epochs + 49 points = 34.5 min
     "cpu": DWCNNInferenceConfig(
-        dataset="cifar10", n_train=50000, n_test=10000, n_test_sweep=2000,
+        dataset="cifar10", n_train=50000, n_test=10000, n_test_sweep=4000,
         network=ResNetConfig(model="resnet", depth=20, width=1, n_classes=10),
-        train=TrainConfig(epochs=15, batch_size=128, lr=0.1, weight_decay=5e-4, warmup_epochs=0.5),
+        train=TrainConfig(epochs=10, batch_size=128, lr=0.1, weight_decay=5e-4, warmup_epochs=0.5),
         notches=(2, 4, 5, 8, 16, 32, 64), seeds=3),
     # paper 002: ResNet56 with 4x channels on CIFAR-100 (needs a GPU and the cifar-100-python files)
     "paper": DWCNNInferenceConfig(

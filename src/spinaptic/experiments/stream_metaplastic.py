@@ -19,16 +19,19 @@ import torch
 from ..config import ConfigError, as_tuple, check_choice, check_int
 from ..networks.metaplastic import RULES, BNNConfig, MetaplasticBNN, MetaplasticRule
 from .base import Result, RunContext, experiment
-from .comparison import check_row, paper_row
+from .comparison import Comparison, check_row, paper_row
 
 QUOTES = {
     "trapezoid": "reaching close to 86% accuracy once all the subsets have been presented, the same as when "
                  "training the network by presenting all the data at once",
     "linear": "The linear synapse reached a final accuracy of around 83% regardless of update asymmetry",
     "fig5b": "the final accuracy is roughly the same, approaching 86%",
+    "levels": "training performance for binarized trapezoidal synapses remain the same for 4, 8 and 16 levels",
+    "det": "Small updates in deterministically quantized systems are lost when the update is not large enough to "
+           "advance the synaptic weight to the next level",
     "vc_ratio": "there is a 1:4 ratio between w_1 and w_2 , and a corresponding 1:4 ratio in depinning voltage V_C",
 }
-SOURCE = "Sec. 'Metaplastic function', Fig. 5a"
+SOURCE = "Sec. 'Stream learning task', Fig. 5a"
 DEVICE_RULES = {"trapezoid-device": ("dw-trapezoid", 3.0), "straight-device": ("dw-straight", 1.0)}
 """Stream rules whose f_meta is measured on a device model (`devices.dw_metaplasticity`): device, delta (the
 Fig. 5a value of the rule it stands beside: trapezoid 3, linear 1)."""
@@ -246,6 +249,7 @@ def run(cfg: StreamConfig, ctx: RunContext) -> Result:
             comps.append(paper_row("Fig. 5b: non-binarized linear 32-level synapse, final", "~86 %", round(m, 2),
                                    abs(m - 86) <= tol, source="Fig. 5b", quote=QUOTES["fig5b"], unit="%",
                                    target=f"86 +- {tol}", gap=f"{m - 86:+.2f} points"))
+        comps += _supplementary_rows(final, tol)
     else:
         for r, (m, s) in final.items():
             comps.append(check_row(f"final test accuracy after {cfg.subsets} subsets, {r} (quick band)", ">= 60 %",
@@ -271,6 +275,27 @@ def run(cfg: StreamConfig, ctx: RunContext) -> Result:
 
 def _base(rule: str) -> str:
     return rule.removesuffix("-det").split("-L")[0]
+
+
+def _supplementary_rows(final: dict[str, tuple[float, float]], tol: float) -> list[Comparison]:
+    """Paper rows of the supplementary preset: the trapezoid's level count and its rounding."""
+    rows = []
+    levels = [r for r in ("trapezoid", "trapezoid-L8", "trapezoid-L16") if r in final]
+    if len(levels) == 3:
+        ms = [final[r][0] for r in levels]
+        rows.append(paper_row("trapezoid final with 4 / 8 / 16 levels (mean of seeds)", "the same",
+                              " / ".join(f"{m:.2f}" for m in ms), max(ms) - min(ms) <= tol,
+                              source="Sec. 'Stream learning task', on Supplementary Fig. 3", quote=QUOTES["levels"],
+                              unit="%", target=f"max - min <= {tol}", gap=f"{max(ms) - min(ms):.2f} points",
+                              note="seed sd " + " / ".join(f"{final[r][1]:.2f}" for r in levels)))
+    if "trapezoid" in final and "trapezoid-det" in final:
+        (m, s), (md, sd) = final["trapezoid"], final["trapezoid-det"]
+        rows.append(paper_row("trapezoid 4 levels, deterministic vs stochastic rounding (final, mean of seeds)",
+                              "lower: small updates are lost", f"{md:.2f} vs {m:.2f}", md < m - 2 * max(s, sd),
+                              source="Fig. 3c text; Supplementary Fig. 3", quote=QUOTES["det"],
+                              unit="%", target=f"deterministic < stochastic - 2 seed sd ({2 * max(s, sd):.2f})",
+                              gap=f"{md - m:+.2f} points"))
+    return rows
 
 
 def _device_rows(per_rule: dict, final: dict) -> tuple[dict, list]:

@@ -204,6 +204,8 @@ class TrainConfig:
     schedule: "cosine" (to 0 over the run, per step) or "step" (x 0.1 at 50 % and 75 % of the epochs).
     warmup_epochs: linear warm-up of the learning rate [epochs] (0 = none).
     augment: random crop (4-pixel zero padding) and horizontal flip (CIFAR); off for digits.
+    channels_last: train convolutions in NHWC memory order (about 20 % faster on this CPU for ResNet-20; the
+        numbers differ from NCHW only by floating-point summation order).
     """
 
     epochs: int = 30
@@ -215,6 +217,7 @@ class TrainConfig:
     schedule: str = "cosine"
     warmup_epochs: float = 0.0
     augment: bool = True
+    channels_last: bool = True
 
     def __post_init__(self) -> None:
         check_int("epochs", self.epochs, 0, 10_000)
@@ -256,7 +259,8 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Tr
     and augmentation draw from the CPU ``generator``. ``progress(epoch, record)`` is called after every epoch.
     Returns one record per epoch: mean loss, training accuracy [%], learning rate, seconds."""
     dev = torch.device(device) if device is not None else x.device
-    model.to(dev).train()
+    fmt = torch.channels_last if cfg.channels_last and x.dim() == 4 else torch.contiguous_format
+    model.to(dev, memory_format=fmt).train()
     x, y = x.to(dev), y.to(dev)
     if cfg.optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.momentum > 0,
@@ -276,7 +280,7 @@ def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, cfg: Tr
             xb, yb = x[idx], y[idx]
             if cfg.augment:
                 xb = random_crop_flip(xb, generator)
-            out = model(xb)
+            out = model(xb.contiguous(memory_format=fmt))
             loss = F.cross_entropy(out, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
