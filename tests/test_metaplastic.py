@@ -134,6 +134,12 @@ def test_learns_small_fashion_mnist():
 def test_config_errors_and_rule_names():
     assert rule_from_name("trapezoid-L8").levels == 8
     assert rule_from_name("trapezoid-L16-det").rounding == "deterministic"
+    both = rule_from_name("trapezoid-L8-all")
+    assert (both.levels, both.meta_on, both.rounding) == (8, "all", "stochastic")
+    assert rule_from_name("trapezoid").meta_on == "decrease"
+    from spinaptic.experiments.stream_metaplastic import _base
+
+    assert _base("trapezoid-device-L16-det-all") == "trapezoid-device"
     with pytest.raises(ConfigError, match="rule"):
         StreamConfig(rules=("hexagon",))
     with pytest.raises(ConfigError, match="60000"):

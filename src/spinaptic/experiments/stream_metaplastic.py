@@ -42,8 +42,9 @@ class StreamConfig:
     """Attributes:
     rules: synapse rules of Fig. 5a (`networks.metaplastic.RULES`: linear, linear-asym, trapezoid).
     extra_rules: more stream replicas (Fig. 5b: "linear-32-float"; level studies: "trapezoid-L8", ...:
-        any rule name with "-L<levels>" and/or "-det" appended; "trapezoid-device" / "straight-device": f_meta
-        measured on the dw-trapezoid / dw-straight 1D model, `DEVICE_RULES`).
+        any rule name with "-L<levels>", "-det" and/or "-all" (f_meta on every step) appended;
+        "trapezoid-device" / "straight-device": f_meta measured on the dw-trapezoid / dw-straight 1D model,
+        `DEVICE_RULES`).
     seeds: replicas per rule (paper 002: 5 seeds).
     subsets, subset_size: the stream (paper: 60 subsets of 1,000 of the 60,000 training images).
     epochs: epochs per subset (paper: 30).
@@ -95,24 +96,32 @@ class StreamConfig:
 
 
 def rule_from_name(name: str, field: str = "rule", resolve: bool = True) -> MetaplasticRule:
-    """A rule of `RULES` or `DEVICE_RULES`, optionally suffixed "-L<levels>" and "-det" (deterministic rounding);
+    """A rule of `RULES` or `DEVICE_RULES`, optionally suffixed "-L<levels>", "-det" (deterministic rounding) and
+    "-all" (f_meta on every step, ``meta_on="all"``);
     ``field`` names the config field in the error; ``resolve=False`` validates a device rule's name without
     measuring its device (a placeholder rule is returned)."""
-    parts = name.split("-")
-    changes: dict = {}
-    while parts and (parts[-1] == "det" or (parts[-1].startswith("L") and parts[-1][1:].isdigit())):
-        p = parts.pop()
-        if p == "det":
-            changes["rounding"] = "deterministic"
-        else:
-            changes["levels"] = int(p[1:])
-    base = "-".join(parts)
-    check_choice(f"{field} (a rule name, optionally + '-L<levels>' / '-det')", base, (*RULES, *DEVICE_RULES))
+    base, changes = _split_suffixes(name)
+    check_choice(f"{field} (a rule name, optionally + '-L<levels>' / '-det' / '-all')", base, (*RULES, *DEVICE_RULES))
     if base in DEVICE_RULES:
         dev, delta = DEVICE_RULES[base]
         knots = device_response(dev).knots if resolve else ()
         return MetaplasticRule(1.0, delta, meta_knots=knots, **changes)
     return dataclasses.replace(RULES[base], **changes)
+
+
+def _split_suffixes(name: str) -> tuple[str, dict]:
+    """(base rule name, `MetaplasticRule` field changes of its "-L<levels>" / "-det" / "-all" suffixes)."""
+    parts = name.split("-")
+    changes: dict = {}
+    while parts and (parts[-1] in ("det", "all") or (parts[-1].startswith("L") and parts[-1][1:].isdigit())):
+        p = parts.pop()
+        if p == "det":
+            changes["rounding"] = "deterministic"
+        elif p == "all":
+            changes["meta_on"] = "all"
+        else:
+            changes["levels"] = int(p[1:])
+    return "-".join(parts), changes
 
 
 @functools.cache
@@ -136,6 +145,10 @@ PRESETS = {
     # beyond the paper: eq. 1 beside f_meta measured on the dw-trapezoid / dw-straight 1D models (3 seeds)
     "device": StreamConfig(rules=("trapezoid", "linear"), extra_rules=("trapezoid-device", "straight-device"),
                            seeds=3, full_data=False),
+    # a cheap probe of the readings behind the paper-preset gap: the paper's network on the first 10 subsets,
+    # f_meta on |W_h|-decreasing steps (Laborieux) vs on every step, beside linear-asym (~10 min)
+    "ablation": StreamConfig(rules=("trapezoid", "linear-asym"), extra_rules=("trapezoid-all",), seeds=3,
+                             subsets=10, full_data=False),
 }
 
 
@@ -274,7 +287,7 @@ def run(cfg: StreamConfig, ctx: RunContext) -> Result:
 
 
 def _base(rule: str) -> str:
-    return rule.removesuffix("-det").split("-L")[0]
+    return _split_suffixes(rule)[0]
 
 
 def _supplementary_rows(final: dict[str, tuple[float, float]], tol: float) -> list[Comparison]:
