@@ -146,7 +146,7 @@ PRESETS = {
     "device": StreamConfig(rules=("trapezoid", "linear"), extra_rules=("trapezoid-device", "straight-device"),
                            seeds=3, full_data=False),
     # a cheap probe of the readings behind the paper-preset gap: the paper's network on the first 10 subsets,
-    # f_meta on |W_h|-decreasing steps (Laborieux) vs on every step, beside linear-asym (~10 min)
+    # f_meta on |W_h|-decreasing steps (Laborieux) vs on every step, beside linear-asym (7.8 min here)
     "ablation": StreamConfig(rules=("trapezoid", "linear-asym"), extra_rules=("trapezoid-all",), seeds=3,
                              subsets=10, full_data=False),
 }
