@@ -16,7 +16,6 @@ import torch
 from scipy import integrate, special, stats
 
 from spinaptic.config import ConfigError
-from spinaptic.physics import _macrospin_kernels as kern
 from spinaptic.physics.constants import E_CHARGE, GAMMA0, HBAR, K_B, MU0
 from spinaptic.physics.macrospin import (
     MacrospinParams,
@@ -520,19 +519,6 @@ def test_reproducible_from_seed():
     finally:
         numba.set_num_threads(n_threads)
     assert torch.equal(full, single)
-
-
-def test_kernel_normals():
-    x = kern.normals(np.uint64(12345), np.uint64(678), 64, 20000, kern.ZIG_K, kern.ZIG_W, kern.ZIG_F)
-    flat = x.ravel()
-    n = flat.size
-    assert abs(flat.mean()) < 4 / math.sqrt(n)
-    assert abs(flat.var() - 1) < 4 * math.sqrt(2 / n)
-    assert stats.kstest(flat, "norm").pvalue > 1e-3
-    tail = np.mean(np.abs(flat) > kern._ZIG_R) * n  # exercises the tail branch of the ziggurat
-    expect = math.erfc(kern._ZIG_R / math.sqrt(2)) * n
-    assert abs(tail - expect) < 5 * math.sqrt(expect)
-    assert abs(np.corrcoef(x[0], x[1])[0, 1]) < 4 / math.sqrt(x.shape[1])
 
 
 def test_switch_counter_backends_agree():

@@ -23,8 +23,8 @@ dt <~ 0.02 * 2 pi / (gamma0 H_max) (about 0.1-1 ps for H_K ~ 6e5 A/m).
 
 Two backends, one physics:
   * ``"numba"``: a fused CPU kernel (``_macrospin_kernels``) looping over the steps inside compiled code, with
-    per-macrospin xoshiro256+ streams and a ziggurat normal sampler, seeded from the caller's generator. Default
-    on CPU.
+    per-macrospin streams of `spinaptic.rng`'s counter-based generator (Box-Muller normals), keyed from the
+    caller's generator. Default on CPU.
   * ``"torch"``: plain eager torch, one Python iteration per step; any device and dtype, randomness from the
     ``torch.Generator``. The two backends draw different random numbers but agree in distribution, and to
     rounding error when T = 0.
@@ -53,6 +53,8 @@ from ..config import (
     check_range,
     replace,
 )
+from ..rng import BACKENDS as BACKENDS
+from ..rng import draw_key, resolve_backend
 from . import _macrospin_kernels as _k
 from .constants import E_CHARGE, GAMMA0, GAMMA_E, HBAR, K_B, MU0
 
@@ -60,7 +62,6 @@ PerDevice = float | Sequence[float] | np.ndarray | torch.Tensor
 """A scalar, or one value per macrospin (a 1-D sequence, array or tensor of length B)."""
 Vec3 = tuple[float, float, float]
 
-BACKENDS = ("auto", "numba", "torch")
 
 __all__ = [
     "MacrospinParams",
@@ -490,28 +491,15 @@ def _prepare(
     return m, co
 
 
-def _resolve_backend(backend: str, m: torch.Tensor) -> str:
-    check_choice("backend", backend, BACKENDS)
-    if backend == "auto":
-        return "numba" if m.device.type == "cpu" else "torch"
-    if backend == "numba" and m.device.type != "cpu":
-        raise ConfigError(f"the numba backend runs on CPU tensors only, got device {m.device}")
-    return backend
-
-
-def _key(generator: torch.Generator | None, needed: bool) -> tuple[np.uint64, np.uint64]:
-    """Two 64-bit seeds drawn from the caller's generator (only when noise is needed)."""
+def _key(generator: torch.Generator | None, needed: bool) -> np.uint64:
+    """The kernel's `spinaptic.rng` key from the caller's generator (drawn only when noise is needed)."""
     if not needed:
-        return np.uint64(0), np.uint64(0)
+        return np.uint64(0)
     if generator is None:
         raise ConfigError(
             "a torch.Generator is required when T > 0 (randomness only from an explicit generator)"
         )
-    k = torch.randint(
-        -(2**63), 2**63 - 1, (2,), dtype=torch.int64, generator=generator, device=generator.device
-    )
-    u = k.cpu().numpy().view(np.uint64)
-    return u[0], u[1]
+    return draw_key(generator)
 
 
 # --- torch backend -------------------------------------------------------------------------------------------
@@ -625,11 +613,7 @@ def _integrate_numba(m, c: _Coeffs, key, record_every: int, record_mz: bool, max
         c.thermal_on,
         c.sot_on,
         c.stt_on,
-        key[0],
-        key[1],
-        _k.ZIG_K,
-        _k.ZIG_W,
-        _k.ZIG_F,
+        key,
         int(record_every),
         traj,
         events,
@@ -716,7 +700,7 @@ def simulate(
     check_int("record_every", record_every, lo=0)
     check_choice("record", record, ("m", "mz"))
     m, c = _prepare(m0, params, dt_s, segs)
-    be = _resolve_backend(backend, m)
+    be = resolve_backend(backend, m.device)
     mf, tr, _, _ = _run(m, c, generator, be, record_every, record == "mz", 0)
     total = sum(c.seg_steps)
     t = None
@@ -757,7 +741,7 @@ def count_switches(
     check_int("max_events", max_events, lo=1)
     check_range("threshold (hysteresis level b)", threshold, 0.0, 1.0, lo_open=True, hi_open=True)
     m, c = _prepare(m0, params, dt_s, [Segment(max_steps * dt_s, j_sot, j_stt)], threshold=threshold)
-    be = _resolve_backend(backend, m)
+    be = resolve_backend(backend, m.device)
     mf, _, ev, counts = _run(m, c, generator, be, 0, False, max_events)
     times = ev.to(torch.float64) * dt_s
     times[ev < 0] = math.nan
