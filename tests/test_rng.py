@@ -157,14 +157,16 @@ def test_torch_twin_normals_close():
     assert np.abs(z - zt).max() < 1e-13
 
 
-def test_draw_key_is_reproducible_and_needs_a_generator():
+def test_draw_key_is_reproducible():
     k1 = draw_key(torch.Generator().manual_seed(3))
     k2 = draw_key(torch.Generator().manual_seed(3))
     assert k1 == k2 and isinstance(k1, np.uint64) and int(k1) < 2**62
     assert k1 != draw_key(torch.Generator().manual_seed(4))
     assert draw_key(torch.Generator().manual_seed(3), (2, 3)).shape == (2, 3)
-    with pytest.raises(ConfigError, match="torch.Generator"):
-        draw_key(None)
+    torch.manual_seed(5)
+    k3 = draw_key(None)  # torch's default generator, like torch.randint(generator=None)
+    torch.manual_seed(5)
+    assert draw_key(None) == k3
 
 
 def test_resolve_backend():

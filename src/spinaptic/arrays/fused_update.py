@@ -26,6 +26,7 @@ from numba import njit, prange
 
 from ..devices.lookup_table.device import LookupTableDevice
 from ..devices.lookup_table.sampler import counter_uniform, draw_address, settle
+from ..rng import draw_key
 
 _ROUND_SALT = np.uint64(0x632BE59BD9B4E019)
 
@@ -453,7 +454,7 @@ class FusedTableUpdate:
     @staticmethod
     def _key(generator: torch.Generator | None) -> np.uint64:
         """One 64-bit stream key per call, from ``generator``."""
-        return np.uint64(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        return draw_key(generator)
 
     @staticmethod
     def _flat(state) -> tuple[np.ndarray, np.ndarray]:

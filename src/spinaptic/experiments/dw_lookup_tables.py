@@ -36,6 +36,7 @@ from ..physics.dw_tracks import (
     liu2021_current_scale,
 )
 from ..physics.mtj import tmr_from_conductances
+from ..rng import draw_key
 from ._dw_lookup_tables_targets import (
     GENUINE_SOURCE,
     PAPER_TABLE_I,
@@ -231,7 +232,7 @@ def calibrate(kind: str, start: DWParams, factors: tuple[float, ...], target: np
     map, so steps compare in siemens). Returns the best parameters and all grid rows."""
     rows: list[dict[str, Any]] = []
     best, best_loss = start, math.inf
-    seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+    seed = int(draw_key(generator))
     for fd in factors:
         for fw in factors:
             for fc in factors:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from ..physics._macrospin_kernels import _splitmix
+from ..rng._kernels import splitmix as _splitmix
 
 _U = np.uint64
 

@@ -29,11 +29,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from ..config import ConfigError, check_choice, check_int, check_positive, check_range
+from ..rng import draw_key
 
 ROUNDINGS = ("stochastic", "deterministic")
 META_ON = ("decrease", "all")
@@ -291,7 +291,7 @@ class MetaplasticBNN:
         c, ru = self.config, self._rule
         w = self.hidden[k]
         flat = lambda t: t.view(-1, t.shape[-1]).numpy()  # noqa: E731
-        key = np.uint64(int(torch.randint(0, 2**62, (1,), generator=self.generator)))
+        key = draw_key(self.generator)
         adam_meta_step(flat(w), flat(self.m[k]), flat(self.v[k]), flat(g), flat(self.forward_w[k]), w.shape[1],
                        ru["slope"].numpy(), ru["floor"].numpy(), ru["delta"].numpy(), ru["levels"].numpy(),
                        ru["stochastic"].numpy(), ru["binarized"].numpy(), ru["meta_all"].numpy(),

@@ -30,6 +30,7 @@ import torch
 from ..arrays.tile import AnalogTile, TileConfig
 from ..config import ConfigError, check_choice, check_int, check_positive
 from ..devices.base import Device
+from ..rng import draw_key
 
 PAPER003_SCHEDULE = ((3, 2.0), (5, 3.0), (8, 4.0), (10, 5.0))
 """Paper 003: "the learning rate begins as alpha and is reduced to alpha/2, alpha/3, alpha/4, and alpha/5
@@ -227,7 +228,7 @@ class DeviceMLP:
             if carry:
                 m = min(m, every - self.tiles[0].n_updates % every)
             # one key per layer and sample, in train_step's order (randint draws one value after another)
-            keys = torch.randint(0, 2**62, (m, 2), generator=self.generator).numpy().view(np.uint64)
+            keys = draw_key(self.generator, (m, 2))
             fused = [t._fused_path() for t in self.tiles]
             layers = [f.layer_args(t.state, *t.weight_cache()) for f, t in zip(fused, self.tiles, strict=True)]
             p0, p1, read = train_segment(xn, yn, on[s:s + m], float(lr), keys, numba.get_num_threads(),

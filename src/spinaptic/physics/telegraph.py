@@ -34,6 +34,7 @@ import torch
 from numba import njit, prange
 
 from ..config import ConfigError, check_int, check_positive, check_range
+from ..rng import draw_key
 
 LN19 = math.log(19.0)
 """ln(19): the logistic's 5 % -> 95 % span in units of its argument (2.944)."""
@@ -282,8 +283,7 @@ def sample_markov_bits(
     if backend == "auto":
         backend = "numba" if dev.type == "cpu" else "torch"
     if backend == "numba":
-        gen_dev = generator.device if generator is not None else torch.device("cpu")
-        seed = int(torch.randint(0, 2**62, (1,), generator=generator, device=gen_dev).item())
+        seed = int(draw_key(generator))
         n = int(np.prod(shape)) if len(shape) else 1
         out = np.empty((n, length), dtype=np.bool_)
         _markov_bits_kernel(

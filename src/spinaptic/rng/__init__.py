@@ -37,11 +37,11 @@ _M2 = -7723592293110705685  # 0x94D049BB133111EB
 
 
 def draw_key(generator: torch.Generator | None, shape: tuple[int, ...] = ()) -> np.ndarray | np.uint64:
-    """62-bit kernel keys drawn from ``generator`` (uint64; a scalar for ``shape=()``). Raises when the
-    generator is missing: randomness comes only from an explicit generator."""
-    if generator is None:
-        raise ConfigError("a torch.Generator is required for a stochastic kernel (randomness only from an explicit generator)")
-    k = torch.randint(0, 2**62, shape or (1,), generator=generator, device=generator.device)
+    """62-bit kernel keys drawn from ``generator`` (uint64; a scalar for ``shape=()``): the one seed
+    derivation of every kernel. ``None`` draws from torch's default generator, as ``torch.randint`` does
+    (callers that promise reproducibility require a generator before calling)."""
+    dev = generator.device if generator is not None else torch.device("cpu")
+    k = torch.randint(0, 2**62, shape or (1,), generator=generator, device=dev)
     u = k.cpu().numpy().astype(np.uint64)
     return u[0] if not shape else u
 

@@ -15,6 +15,7 @@ import torch
 from numba import njit
 
 from ...config import ConfigError, check_choice
+from ...rng import draw_key
 from .table import LookupTable, _column_means
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -220,7 +221,7 @@ class TableSampler:
             if self._np is None or g.device.type != "cpu":
                 raise ConfigError("backend 'numba' needs CPU tensors and a CPU sampler")
             a = self._np
-            key = np.uint64(int(torch.randint(0, 2**62, (1,), generator=generator)))
+            key = draw_key(generator)
             _scaled_kernel(out.numpy(), inst.numpy(), n.numpy(), a["flat"], a["mean"], a["inst_step"], a["g_lo"],
                            a["g_hi"], a["inv_h"], a["mids"], a["cdf"], self.D, self.uniform_g, self.uniform_cdf,
                            self.n_levels, key)
@@ -319,7 +320,7 @@ class TableSampler:
         out = g.detach().to(self.dtype).reshape(-1).clone()
         n = torch.as_tensor(n_pulses).to(torch.int64).expand(shape).reshape(-1).contiguous()
         inst = instance.to(torch.int64).expand(shape).reshape(-1).contiguous()
-        key = np.uint64(int(torch.randint(0, 2**62, (1,), generator=generator)))
+        key = draw_key(generator)
         a = self._np
         _step_kernel(out.numpy(), inst.numpy(), n.numpy(), a["flat"], a["g_lo"], a["g_hi"], a["inv_h"], a["mids"],
                      a["cdf"], self.D, self.uniform_g, self.uniform_cdf, self.n_levels, key)

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from ...devices._dw_calibrated_kernel import program_column
-from ...physics._macrospin_kernels import _splitmix
+from ...rng._kernels import splitmix as _splitmix
 
 # float state rows, per replica: (N_F, n_neurons)
 V_E, GE_E, GI_E, A_E, TH_E, V_I, GE_I, GI_I, A_I, POST1, POST2, S_E, S_I, COUNT, COUNT_I = range(15)

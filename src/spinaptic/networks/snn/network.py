@@ -29,6 +29,7 @@ import torch
 from ...config import ConfigError
 from ...devices import Pulses, make_device
 from ...devices.base import Device, DeviceState
+from ...rng import draw_key
 from . import _kernels as K
 from .config import SNNConfig
 
@@ -171,7 +172,7 @@ class STDPNetwork:
 
     def _keys(self) -> np.ndarray:
         """One key per replica for an image's first presentation (re-presentations chain `K.next_key`)."""
-        return torch.randint(0, 2**62, (self.replicas,), generator=self.generator).numpy().astype(np.uint64)
+        return draw_key(self.generator, (self.replicas,))
 
     def _handle_events(self) -> int:
         n_ev = self._n_ev[:, 0]
@@ -316,7 +317,7 @@ class STDPNetwork:
         every image starts from rest). Batched over replicas and images."""
         c = self.config
         x = self._images(images)
-        keys = torch.randint(0, 2**62, (self.replicas, x.shape[0]), generator=self.generator).numpy().astype(np.uint64)
+        keys = draw_key(self.generator, (self.replicas, x.shape[0]))
         fs0 = np.zeros_like(self.fs)
         fs0[:, K.V_E] = c.exc.v_rest_v
         fs0[:, K.V_I] = c.inh.v_rest_v
