@@ -73,7 +73,9 @@ def test_results_have_one_row_per_point_with_its_values(local_sweep):
         assert index[r["id"]]["dir"] == f"points/{r['id']}"
     assert len({r["mc_worst_deviation_sigma"] for r in rows}) > 1, "seeds and n_trials must change the MC metric"
     assert (out / "plots" / "mc_worst_deviation_sigma_vs_n_trials.png").stat().st_size > 1000
-    assert (out / "plots" / "macrospin_fitted_exponent_vs_targets.mc_max_sigma.png").exists()
+    # a nested swept field names its plot; the metric is a continuous one (the fitted exponent lives on a
+    # 0.25 grid, so two seeds may legitimately agree on it and leave it unplotted as a flat line)
+    assert (out / "plots" / "macrospin_max_deviation_sigma_vs_targets.mc_max_sigma.png").exists()
     assert not (out / "plots" / "i_c0_a_vs_n_trials.png").exists(), "a metric equal at every point is not plotted"
     if importlib.util.find_spec("pyarrow"):
         import pyarrow.parquet as pq
