@@ -60,6 +60,7 @@ import numpy as np
 import torch
 
 from ..config import ConfigError, check_choice, check_int, check_nonnegative, check_positive, check_range
+from ..rng import draw_key
 from .constants import E_CHARGE, GAMMA0, HBAR, K_B, MU0, MU_B
 from .dw_tracks import (
     TRACK_PRESETS,
@@ -365,7 +366,7 @@ class DWModel:
 
             qn = q.detach().to("cpu", torch.float64).numpy().copy()
             pn = phi.detach().to("cpu", torch.float64).numpy().copy()
-            seed = _draw_seed(generator) if thermal else 0
+            seed = draw_key(generator) if thermal else 0
             rec = np.zeros((max(n_rec, 1), n_tr), dtype=np.float64)
             kern.integrate(qn, pn, amp.detach().to("cpu", torch.float64).numpy().copy(),
                            hz_tr.detach().to("cpu", torch.float64).numpy().copy(), on.to("cpu").numpy().copy(),
@@ -452,10 +453,6 @@ def _torch_envelope(k: int, on_f: torch.Tensor, rise: int, fall: int) -> torch.T
     if fall > 0:
         e = e * ((on_f - k - 0.5) / fall).clamp(max=1.0)
     return e
-
-
-def _draw_seed(generator: torch.Generator | None) -> int:
-    return int(torch.randint(0, 2**62, (1,), generator=generator, device=generator.device if generator else "cpu"))
 
 
 def recommended_dt(track: DWTrack) -> float:
