@@ -18,13 +18,18 @@ batch size 1, SGD lr 0.1) on MNIST train images (pixels in [0, 1]; about 19 % ar
 4. inference: `AnalogLinear` (784 -> 300, read noise off and on) vs ``nn.Linear`` at batch 1 and batch 1000,
    samples/s and the per-sample overhead of the analog layer.
 
-Timings are medians of ``--repeats`` runs over a fixed number of samples (after a warm-up that compiles the
-numba kernels); with the analog step far below the target a short cProfile (top 10 by own time) is stored.
-Anchors from the issue (measured on this machine): CrossSim v2.0 1.4 samples/s (20 instances), aihwkit 1.2.0
-ConstantStep 820 samples/s, a fused table-draw prototype 1,100 samples/s, ideal float 10,000 samples/s.
+Timings are medians of ``--repeats`` (>= 5) runs over a fixed number of samples (after a warm-up that compiles
+the numba kernels); with the analog step far below the target a short cProfile (top 10 by own time) is stored.
+Ratios compare with baselines measured in the same run: training with the hand-written float loop (1b),
+inference with ``nn.Linear``. Anchors from the issue (measured on this machine by the issue's author, not by
+this script; in ``extra`` and a figure's note, never a baseline): CrossSim v2.0 1.4 samples/s (20 instances),
+aihwkit 1.2.0 ConstantStep 820 samples/s, a fused table-draw prototype 1,100 samples/s, ideal float 10,000
+samples/s.
 
-Run: ``python benchmarks/bench_mlp_lookup.py [--quick] [--threads N]``; writes
-``benchmarks/results/bench_mlp_lookup.json``. The machine is shared: the load average is stored alongside.
+Run: ``python benchmarks/bench_mlp_lookup.py [--quick] [--threads N] [--out PATH]``; writes
+``benchmarks/results/bench_mlp_lookup.json`` in the common schema (`_machine.write_result`: CPU model, threads
+and load average beside the figures; the full detail under ``extra``, read by ``report_mlp_lookup.py``).
+``--quick`` without ``--out`` writes to the temporary folder, never over the committed file.
 """
 
 from __future__ import annotations
@@ -32,11 +37,11 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import os
-import platform
 import pstats
 import statistics
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -45,10 +50,12 @@ import numba
 import torch
 from torch import nn
 
-from spinaptic.arrays.tile import TileConfig
-from spinaptic.devices.lookup_table import LookupTable, LookupTableDevice, load_npz
-from spinaptic.networks.mlp import DeviceMLP, MLPConfig
-from spinaptic.nn import AnalogLayerConfig, AnalogLinear, DeviceSGD
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import MIN_RUNS, compare, figure, write_result  # noqa: E402
+from spinaptic.arrays.tile import TileConfig  # noqa: E402
+from spinaptic.devices.lookup_table import LookupTable, LookupTableDevice, load_npz  # noqa: E402
+from spinaptic.networks.mlp import DeviceMLP, MLPConfig  # noqa: E402
+from spinaptic.nn import AnalogLayerConfig, AnalogLinear, DeviceSGD  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_mlp_lookup.json"
 TABLE = "dwmtj-lookup-tables/dwmtj_stt_300K.npz"
@@ -152,8 +159,13 @@ def _train_loop(mlp: DeviceMLP, x: torch.Tensor, y: torch.Tensor) -> float:
 
 
 def _median_rate(fn, n: int, repeats: int) -> tuple[float, list[float]]:
-    ts = [fn() for _ in range(repeats)]
-    return n / statistics.median(ts), [round(n / s, 2) for s in ts]
+    """Median samples/s of ``repeats`` calls of ``fn`` (each returning its seconds for n samples), and the runs."""
+    rates = [n / fn() for _ in range(repeats)]
+    return statistics.median(rates), rates
+
+
+def _r(runs: list[float]) -> list[float]:
+    return [round(v, 1) for v in runs]
 
 
 def _drawn_devices(tiles, step, n: int) -> float:
@@ -201,12 +213,13 @@ def main() -> None:
     ap.add_argument("--torch-threads", type=int, default=1,
                     help="torch threads of the analog runs and the manual float loop (default 1: faster for "
                          "batch-1 tensor ops on this machine; the autograd float baseline is also timed on 2)")
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=MIN_RUNS)
     ap.add_argument("--float-samples", type=int, default=3000)
     ap.add_argument("--analog-samples", type=int, default=1000)
     ap.add_argument("--infer-samples", type=int, default=2000, help="batch-1 inference samples (batch 1000: 10x)")
     ap.add_argument("--no-profile", action="store_true")
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=None,
+                    help=f"results file (default {RESULTS.name}; --quick: the temporary folder)")
     a = ap.parse_args()
     if a.quick:
         a.float_samples, a.analog_samples, a.infer_samples, a.no_profile = 500, 200, 500, True
@@ -231,8 +244,8 @@ def main() -> None:
         fopt = torch.optim.SGD(fm.parameters(), lr=LR)
         _train(fm, fopt, x[:warm], y[:warm])
         r, runs = _median_rate(lambda fm=fm, fopt=fopt: _train(fm, fopt, xf, yf), a.float_samples, a.repeats)
-        floats[f"autograd_{threads}_threads"] = {"samples_per_s": r, "runs": runs}
-        print(f"ideal float, autograd + SGD, {threads} torch threads: {r:9.1f} samples/s  runs {runs}", flush=True)
+        floats[f"autograd_{threads}_threads"] = {"samples_per_s": r, "runs": runs, "torch_threads": threads}
+        print(f"ideal float, autograd + SGD, {threads} torch threads: {r:9.1f} samples/s  runs {_r(runs)}", flush=True)
     torch.set_num_threads(a.torch_threads)
     ref = _float_mlp()
     w1 = torch.cat([ref.l1.weight.detach(), ref.l1.bias.detach()[:, None]], 1).clone()
@@ -241,7 +254,7 @@ def main() -> None:
     r, runs = _median_rate(lambda: _train_manual_float(w1, w2, xf, yf), a.float_samples, a.repeats)
     floats["manual_loop"] = {"samples_per_s": r, "runs": runs, "torch_threads": a.torch_threads}
     float_best = max(v["samples_per_s"] for v in floats.values())
-    print(f"ideal float, hand-written loop, {a.torch_threads} torch thread(s): {r:9.1f} samples/s  runs {runs}",
+    print(f"ideal float, hand-written loop, {a.torch_threads} torch thread(s): {r:9.1f} samples/s  runs {_r(runs)}",
           flush=True)
 
     # 2./3. analog on the genuine 20-instance lookup tables
@@ -290,11 +303,11 @@ def main() -> None:
             "nn_path_to_target": r_nn / TARGET_SAMPLES_PER_S, "nn_path_to_best_float": r_nn / float_best,
             "loop_epoch_seconds_60k": 60000 / r_loop,
         }
-        print(f"analog, rule {rule!r}: DeviceMLP compiled epoch {r_ep:8.1f} samples/s runs {runs_ep} "
+        print(f"analog, rule {rule!r}: DeviceMLP compiled epoch {r_ep:8.1f} samples/s runs {_r(runs_ep)} "
               f"({r_ep / TARGET_SAMPLES_PER_S:.2f} of target)", flush=True)
-        print(f"analog, rule {rule!r}: DeviceMLP loop {r_loop:8.1f} samples/s runs {runs_loop} "
+        print(f"analog, rule {rule!r}: DeviceMLP loop {r_loop:8.1f} samples/s runs {_r(runs_loop)} "
               f"({r_loop / TARGET_SAMPLES_PER_S:.2f} of target); AnalogLinear + DeviceSGD {r_nn:8.1f} samples/s "
-              f"runs {runs_nn}; {drawn_loop:.0f} devices drawn per sample", flush=True)
+              f"runs {_r(runs_nn)}; {drawn_loop:.0f} devices drawn per sample", flush=True)
         if not a.no_profile:
             prof[rule] = _profile(lambda mlp=mlp: _train_loop(mlp, xa[:300], ya[:300]))
 
@@ -323,10 +336,8 @@ def main() -> None:
               f"({row['analog_read_noise_on_overhead_us_per_sample']:.1f} with noise)", flush=True)
 
     best_rule = analog["fractional"]["compiled_epoch_samples_per_s"]
-    doc = {
-        "benchmark": "mlp_lookup",
-        "what": "paper 003 MLP 785x300, 301x10, sigmoid + softmax cross-entropy, batch size 1, SGD lr 0.1; analog: "
-                "the genuine STT DW-MTJ 300 K lookup tables (20 instances), read noise off",
+    figs = _figures(floats, analog, infer, a.torch_threads)
+    extra = {
         "data": src,
         "nonzero_pixel_fraction": nonzero,
         "table": table.describe(),
@@ -338,6 +349,7 @@ def main() -> None:
         "target_samples_per_s": TARGET_SAMPLES_PER_S,
         "meets_target": {rule: v["compiled_epoch_samples_per_s"] >= TARGET_SAMPLES_PER_S for rule, v in analog.items()},
         "anchors_samples_per_s": ANCHORS,
+        "anchors_note": "from issue 10, measured on this machine by the issue's author; not measured here",
         "ratio_fractional_compiled_epoch_to_anchors": {k: best_rule / v for k, v in ANCHORS.items()},
         "ratio_stochastic_compiled_epoch_to_anchors": {
             k: analog["stochastic"]["compiled_epoch_samples_per_s"] / v for k, v in ANCHORS.items()},
@@ -346,23 +358,42 @@ def main() -> None:
         "repeats": a.repeats,
         "quick": a.quick,
         "total_seconds": time.perf_counter() - t_start,
-        "machine": {
-            "cpu": platform.processor() or platform.machine(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numba": numba.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "numba_threads": numba.get_num_threads(),
-            "loadavg_start": load0,
-            "loadavg_end": os.getloadavg(),
-        },
     }
-    a.out.parent.mkdir(exist_ok=True)
-    a.out.write_text(json.dumps(doc, indent=2) + "\n")
-    print(f"load average {load0[0]:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"total {doc['total_seconds']:.0f} s; wrote {a.out}")
+    out = a.out or (Path(tempfile.gettempdir()) / "bench_mlp_lookup.quick.json" if a.quick else RESULTS)
+    write_result("bench_mlp_lookup", "paper 003 MLP 785x300, 301x10, sigmoid + softmax cross-entropy, batch size 1, "
+                 "SGD lr 0.1; analog: the genuine STT DW-MTJ 300 K lookup tables (20 instances), read noise off",
+                 figs, load0, extra, out=out)
+    print(f"total {extra['total_seconds']:.0f} s")
+
+
+def _figures(floats: dict, analog: dict, infer: dict, torch_threads: int) -> list[dict]:
+    """The headline figures: training samples/s against the hand-written float loop and the target, and
+    inference samples/s against ``nn.Linear``."""
+    anchors = "; ".join(f"{k} {v:g}/s" for k, v in ANCHORS.items())
+    base = figure("float_manual_loop", f"ideal float, hand-written loop, {torch_threads} torch thr",
+                  floats["manual_loop"]["runs"], "samples/s", higher_is_better=True)
+    figs = [figure(f"float_autograd_{t}_threads", f"ideal float, nn.Linear + autograd + SGD, {t} torch thr",
+                   floats[f"autograd_{t}_threads"]["runs"], "samples/s", higher_is_better=True) for t in (2, 1)]
+    figs.append(base)
+    paths = (("compiled_epoch", "DeviceMLP.train_epoch (compiled)", "compiled_epoch_runs"),
+             ("loop", "DeviceMLP.train_step per sample", "loop_runs"),
+             ("nn_path", "AnalogLinear + DeviceSGD", "nn_path_runs"))
+    for rule, v in analog.items():
+        for key, label, runs in paths:
+            note = f"issue-10 anchors, not measured here: {anchors}" if key == "compiled_epoch" else ""
+            f = figure(f"{key}_{rule}", f"lookup table, rule {rule}, {label}", v[runs], "samples/s",
+                       higher_is_better=True, target=TARGET_SAMPLES_PER_S, note=note)
+            figs.append(compare(f, base))
+    for b, row in infer.items():
+        bs = b.removeprefix("batch_")
+        lin = figure(f"infer_{b}_nn_linear", f"inference 784->300, batch {bs}, nn.Linear", row["nn_linear_runs"],
+                     "samples/s", higher_is_better=True)
+        figs.append(lin)
+        for tag in ("read_noise_off", "read_noise_on"):
+            figs.append(compare(figure(f"infer_{b}_analog_{tag}", f"inference 784->300, batch {bs}, AnalogLinear, "
+                                       f"{tag.replace('_', ' ')}", row[f"analog_{tag}_runs"], "samples/s",
+                                       higher_is_better=True), lin))
+    return figs
 
 
 if __name__ == "__main__":

@@ -14,14 +14,16 @@ train / test images.
    here and on ``--replica-threads`` threads in a child process (its CPU and wall-clock time).
 
 Times are CPU seconds (`time.process_time`) of the process with one torch thread and (1-4) one numba thread
-(``NUMBA_NUM_THREADS=1`` is set before numba is imported). Each of ``--repeats`` runs re-times the same
-workload on a fresh network with the same seed after its warm-up; medians are reported. Anchors from the issue
-(measured on this machine by the issue's author, not by this script): BindsNET 0.3.4 142 ms per training image
-and 104 ms per test image; targets <= 5 ms per training and <= 1.5 ms per test image.
+(``NUMBA_NUM_THREADS=1`` is set before numba is imported). Each of ``--repeats`` (>= 5) runs re-times the same
+workload on a fresh network with the same seed after its warm-up; medians are reported. The compiled figures
+are compared with the torch loop measured in the same run. Anchors from the issue (measured on this machine by
+the issue's author, not by this script; in the figures' notes and ``extra``, never a baseline): BindsNET 0.3.4
+142 ms per training image and 104 ms per test image; targets <= 5 ms per training and <= 1.5 ms per test image.
 
-Run: ``python benchmarks/bench_snn_stdp.py [--quick] [--repeats N]``; writes
-``benchmarks/results/bench_snn_stdp.json`` and prints a Markdown table. The machine is shared: the load
-average is stored alongside.
+Run: ``python benchmarks/bench_snn_stdp.py [--quick] [--repeats N] [--out PATH]``; writes
+``benchmarks/results/bench_snn_stdp.json`` in the common schema (`_machine.write_result`: CPU model, threads
+and load average beside the figures) and prints a Markdown table. ``--quick`` without ``--out`` writes to the
+temporary folder, never over the committed file.
 """
 
 from __future__ import annotations
@@ -29,10 +31,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from datetime import UTC, datetime
@@ -44,7 +46,8 @@ if __name__ == "__main__":  # the thread count must be fixed before numba (via s
 import numba  # noqa: E402
 import torch  # noqa: E402
 
-from _machine import cpu_model  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import MIN_RUNS, compare, figure, write_result  # noqa: E402
 from spinaptic.networks.snn import STDPNetwork, diehl_cook  # noqa: E402
 from spinaptic.networks.snn.reference import TorchLoop  # noqa: E402
 
@@ -75,8 +78,8 @@ def _timed(fn) -> tuple[float, float]:
 def _summary(cpu: list[float], wall: list[float], n: int, per: int = 1) -> dict:
     """Median ms per image (and per replica with ``per``) over the runs."""
     k = 1e3 / (n * per)
-    return {"ms_per_image": statistics.median(cpu) * k, "runs_ms": [round(s * k, 4) for s in cpu],
-            "wall_ms_per_image": statistics.median(wall) * k, "images": n}
+    return {"ms_per_image": statistics.median(cpu) * k, "runs_ms": [s * k for s in cpu],
+            "wall_ms_per_image": statistics.median(wall) * k, "wall_runs_ms": [s * k for s in wall], "images": n}
 
 
 def _network(seed: int, replicas: int = 1, compiled: bool = True) -> STDPNetwork:
@@ -180,7 +183,7 @@ def _row(name: str, ms: float, runs: list[float], compiled: float | None, anchor
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer images (a smoke run)")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=MIN_RUNS)
     ap.add_argument("--warmup", type=int, default=50, help="training images before every timed compiled run")
     ap.add_argument("--train-images", type=int, default=2000)
     ap.add_argument("--test-images", type=int, default=2000)
@@ -191,7 +194,8 @@ def main() -> None:
     ap.add_argument("--replica-threads", type=int, default=2,
                     help="numba threads of the replica run in a child process (<= 1: no child run)")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--out", type=Path, default=None,
+                    help=f"results file (default {RESULTS.name}; --quick: the temporary folder)")
     ap.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.quick:
@@ -237,10 +241,32 @@ def main() -> None:
         "compiled_to_target_train": ct / TARGETS_MS["train"],
         "compiled_to_target_test": ce / TARGETS_MS["test"],
     }
-    doc = {
-        "benchmark": "snn_stdp",
-        "what": f"paper 001 STDP network, 784 -> {N_EXC} exc <-> {N_EXC} inh, diehl_cook() config (dw-continuous "
-                "calibrated), 350 steps + 150 rest per presentation; CPU ms per image (time.process_time)",
+    anchor = "BindsNET 0.3.4 anchor {:g} ms (issue 12; not measured here)"
+    unit = "CPU ms/image"
+
+    def fig(key, label, summary, target=None, note="", wall=False):
+        runs = summary["wall_runs_ms"] if wall else summary["runs_ms"]
+        return figure(key, f"SNN STDP {label}", runs, "wall ms/image" if wall else unit, higher_is_better=False,
+                      target=target, note=note)
+
+    loop_tr = fig("torch_loop_train", "torch loop (TorchLoop) training", t_train, note=anchor.format(bt))
+    loop_te = fig("torch_loop_test", "torch loop (TorchLoop) inference", t_test, note=anchor.format(be))
+    figs = [compare(fig("compiled_train", "compiled training", train, TARGETS_MS["train"], anchor.format(bt)),
+                    loop_tr),
+            compare(fig("compiled_test", "compiled inference", test, TARGETS_MS["test"], anchor.format(be)),
+                    loop_te),
+            fig("protocol_train", "protocol-path training (compiled=False)", protocol),
+            loop_tr, loop_te]
+    for name, v in reps.items():
+        th, r = v["numba_threads"], v["replicas"]
+        for part, tgt in (("train", TARGETS_MS["train"]), ("test", TARGETS_MS["test"])):
+            what = "training" if part == "train" else "inference"
+            figs.append(fig(f"replicas{r}_{part}_{th}thr", f"replicas={r} {what}, per replica, {th} numba thr",
+                            v[part], tgt))
+            if name != "one_thread":
+                figs.append(fig(f"replicas{r}_{part}_{th}thr_wall", f"replicas={r} {what}, per replica, {th} "
+                                "numba thr, wall", v[part], wall=True))
+    extra = {
         "data": [src_tr, src_te],
         "compiled_train": train,
         "compiled_test": test,
@@ -258,23 +284,13 @@ def main() -> None:
         "seed": a.seed,
         "total_seconds": time.perf_counter() - t_start,
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {
-            "cpu": cpu_model(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "torch": torch.__version__,
-            "numba": numba.__version__,
-            "torch_threads": torch.get_num_threads(),
-            "numba_threads": numba.get_num_threads(),
-            "numba_threading_layer": numba.threading_layer(),
-            "NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS"),
-            "loadavg_start": load0,
-            "loadavg_end": os.getloadavg(),
-        },
+        "numba_threading_layer": numba.threading_layer(),
+        "NUMBA_NUM_THREADS": os.environ.get("NUMBA_NUM_THREADS"),
     }
-    a.out.parent.mkdir(exist_ok=True)
-    a.out.write_text(json.dumps(doc, indent=2) + "\n")
+    out = a.out or (Path(tempfile.gettempdir()) / "bench_snn_stdp.quick.json" if a.quick else RESULTS)
+    workload = (f"paper 001 STDP network, 784 -> {N_EXC} exc <-> {N_EXC} inh, diehl_cook() (dw-continuous "
+                "calibrated), 350 + 150 rest steps per image; CPU ms per image (time.process_time), 1 torch thread")
+    write_result("bench_snn_stdp", workload, figs, load0, extra, out=out)
 
     print()
     print("| path | CPU ms / image | runs | x compiled | BindsNET anchor / this | target ms |")
@@ -290,9 +306,8 @@ def main() -> None:
                    v["train"]["runs_ms"], ct, bt, TARGETS_MS["train"]))
         print(_row(f"replicas={v['replicas']} inference, per replica ({th} thr)", v["test"]["ms_per_image"],
                    v["test"]["runs_ms"], ce, be, TARGETS_MS["test"]))
-    print(f"\nBindsNET 0.3.4 anchors (issue 12, not measured here): {bt:g} ms train, {be:g} ms test. "
-          f"Load average {load0[0]:.2f} -> {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; "
-          f"total {doc['total_seconds']:.0f} s; wrote {a.out}")
+    print(f"\nBindsNET 0.3.4 anchors (issue 12, not measured here): {bt:g} ms train, {be:g} ms test; "
+          f"total {extra['total_seconds']:.0f} s")
 
 
 if __name__ == "__main__":

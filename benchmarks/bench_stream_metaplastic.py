@@ -10,30 +10,33 @@ three weight layers.
    passes per layer) — the baseline as good as plain torch allows: in place where it can, no Python loop over
    replicas or weights.
 
-Each of ``--repeats`` runs times ``--steps`` steps after ``--warmup`` steps on a fresh network with the same
-seed; medians are reported, with the projected time of the paper preset's stream half (60 subsets x 30 epochs x
-10 steps). Torch and numba use ``--threads`` threads (default: all cores). The machine is shared: the CPU model,
-thread count and load average are stored beside every figure.
+Each of ``--repeats`` (>= 5) runs times ``--steps`` steps after ``--warmup`` steps on a fresh network with the
+same seed; medians are reported (the fused one against the eager one measured in the same run), with the
+projected time of the paper preset's stream half (60 subsets x 30 epochs x 10 steps). Torch and numba use
+``--threads`` threads (default: all cores). The machine is shared: the CPU model, thread counts and load
+average are stored beside every figure (`_machine.write_result`, the common schema).
 
-Run: ``python benchmarks/bench_stream_metaplastic.py [--quick] [--repeats N]``; writes
-``benchmarks/results/bench_stream_metaplastic.json`` and prints a Markdown table.
+Run: ``python benchmarks/bench_stream_metaplastic.py [--quick] [--repeats N] [--out PATH]``; writes
+``benchmarks/results/bench_stream_metaplastic.json`` and prints a Markdown table. ``--quick`` (1 seed per rule,
+4 steps, 2 repeats) writes only to ``--out`` if given, never over the committed file.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
 
-from _machine import cpu_model
-from spinaptic.experiments.stream_metaplastic import rule_from_name
-from spinaptic.networks.metaplastic import BNNConfig, MetaplasticBNN
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import MIN_RUNS, compare, figure, write_result  # noqa: E402
+from spinaptic.experiments.stream_metaplastic import rule_from_name  # noqa: E402
+from spinaptic.networks.metaplastic import BNNConfig, MetaplasticBNN  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_stream_metaplastic.json"
 RULE_NAMES = ("linear", "linear-asym", "trapezoid", "linear-32-float")
@@ -69,10 +72,12 @@ def _time_steps(compiled: bool, seeds: int, warmup: int, steps: int, x, y) -> fl
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="smoke run: 1 seed per rule, few steps, 2 repeats")
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=MIN_RUNS)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--out", type=Path, default=None,
+                    help=f"results file (default {RESULTS.name}; --quick: nothing written without --out)")
     a = ap.parse_args()
     seeds, steps, repeats = (1, 4, 2) if a.quick else (5, a.steps, a.repeats)
     if a.threads:
@@ -82,25 +87,33 @@ def main() -> None:
         numba.set_num_threads(a.threads)
     x, y = _data(2000)
     load0 = os.getloadavg()
-    res = {}
-    for name, compiled in (("fused", True), ("eager", False)):
-        runs = [_time_steps(compiled, seeds, a.warmup, steps, x, y) for _ in range(repeats)]
-        res[name] = {"ms_per_step": statistics.median(runs) * 1e3, "runs_ms": [round(r * 1e3, 2) for r in runs]}
-    ratio = res["eager"]["ms_per_step"] / res["fused"]["ms_per_step"]
-    doc = {"benchmark": "stream-metaplastic train step", "date": datetime.now(UTC).isoformat(timespec="seconds"),
-           "cpu": cpu_model(), "threads": torch.get_num_threads(), "load_before": load0,
-           "load_after": os.getloadavg(), "replicas": len(RULE_NAMES) * seeds, "steps": steps, "repeats": repeats,
-           "quick": a.quick, "torch": torch.__version__, "results": res, "eager_over_fused": ratio,
-           "projected_paper_stream_min": {k: v["ms_per_step"] * PAPER_STREAM_STEPS / 6e4 for k, v in res.items()}}
-    if not a.quick:
-        RESULTS.parent.mkdir(exist_ok=True)
-        RESULTS.write_text(json.dumps(doc, indent=1))
-    print(f"| path | ms / step ({doc['replicas']} replicas) | runs | projected stream half (min) |")
+    t_start = time.perf_counter()
+    runs = {name: [_time_steps(compiled, seeds, a.warmup, steps, x, y) * 1e3 for _ in range(repeats)]
+            for name, compiled in (("fused", True), ("eager", False))}
+    replicas = len(RULE_NAMES) * seeds
+    eager = figure("eager_ms_per_step", f"stream-metaplastic train step, eager torch, {replicas} replicas",
+                   runs["eager"], "ms/step", higher_is_better=False)
+    fused = compare(figure("fused_ms_per_step", f"stream-metaplastic train step, fused numba, {replicas} replicas",
+                           runs["fused"], "ms/step", higher_is_better=False), eager)
+    figs = [fused, eager]
+    res = {k: {"ms_per_step": statistics.median(v), "runs_ms": v} for k, v in runs.items()}
+    projected = {k: v["ms_per_step"] * PAPER_STREAM_STEPS / 6e4 for k, v in res.items()}
+    extra = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "replicas": replicas,
+             "rules": list(RULE_NAMES), "seeds_per_rule": seeds, "steps": steps, "warmup_steps": a.warmup,
+             "repeats": repeats, "quick": a.quick, "results": res, "eager_over_fused": fused["ratio_to_baseline"],
+             "paper_stream_steps": PAPER_STREAM_STEPS, "projected_paper_stream_min": projected,
+             "total_seconds": time.perf_counter() - t_start}
+    out = a.out or (None if a.quick else RESULTS)
+    if out is not None:
+        write_result("bench_stream_metaplastic", f"paper 002 stream batch: {replicas} replicas of the 784-512-512-10 "
+                     "BNN, minibatch 100 Fashion-MNIST, forward + backward + metaplastic-Adam update; wall ms per step",
+                     figs, load0, extra, out=out)
+    print(f"| path | ms / step ({replicas} replicas) | runs | projected stream half (min) |")
     print("|---|---|---|---|")
     for k, v in res.items():
-        print(f"| {k} | {v['ms_per_step']:.1f} | {v['runs_ms']} | {doc['projected_paper_stream_min'][k]:.0f} |")
-    print(f"eager / fused = {ratio:.1f}x; {doc['cpu']}, {doc['threads']} threads, load {load0[0]:.2f} -> "
-          f"{doc['load_after'][0]:.2f}")
+        print(f"| {k} | {v['ms_per_step']:.1f} | {[round(r, 2) for r in v['runs_ms']]} | {projected[k]:.0f} |")
+    print(f"eager / fused = {fused['ratio_to_baseline']:.1f}x; {torch.get_num_threads()} torch threads, "
+          f"load {load0[0]:.2f} -> {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

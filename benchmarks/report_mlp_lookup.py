@@ -1,7 +1,10 @@
 """Markdown table of `bench_mlp_lookup.py`'s results file (so notes quote the file, not typed numbers).
 
 Run: ``python benchmarks/report_mlp_lookup.py [results.json ...]``; several files (repeated benchmark runs)
-are summarised by their median, with the spread of the runs.
+are summarised by their median, with the spread of the runs. Reads the common schema (detail under ``extra``,
+machine under ``machine``) and the older flat files (``results/bench_mlp_lookup_run*.json``) alike. The
+README's performance table (``docs/make_perf_table.py``) shows one file's ``figures``; this report adds the
+spread over repeated files, the devices drawn per sample and the inference overheads.
 """
 
 from __future__ import annotations
@@ -19,8 +22,14 @@ def _fmt(vals: list[float]) -> str:
     return f"{med:,.0f}" if len(vals) == 1 else f"{med:,.0f} ({min(vals):,.0f}-{max(vals):,.0f})"
 
 
+def _load(path: Path) -> dict:
+    """The file's detail with its machine record: ``extra`` of the common schema, or an older flat file."""
+    d = json.loads(path.read_text())
+    return {**d["extra"], "machine": d["machine"]} if "figures" in d else d
+
+
 def main(paths: list[Path]) -> None:
-    docs = [json.loads(p.read_text()) for p in paths]
+    docs = [_load(p) for p in paths]
     loads = [f"{d['machine']['loadavg_start'][0]:.2f}->{d['machine']['loadavg_end'][0]:.2f}" for d in docs]
     print(f"{len(docs)} run(s) of bench_mlp_lookup.py; numba threads {docs[0]['machine']['numba_threads']}, "
           f"torch threads {docs[0]['machine']['torch_threads']}; load average (1 min) {', '.join(loads)}; "
