@@ -20,11 +20,11 @@ demo: $(STAMP)
 	$(BIN)/spinaptic run switching-probability --preset quick --out runs/switching-probability
 
 test: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 	$(BIN)/python -m pytest -q -n 2 tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks docs
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -1,4 +1,5 @@
-"""Run every benchmark script in this folder (bench_*.py) one after another; each writes results/<name>.json."""
+"""Run every benchmark script in this folder (bench_*.py) one after another; each writes results/<name>.json.
+Then regenerate the README's performance table from those files (`docs/make_perf_table.py`)."""
 
 from __future__ import annotations
 
@@ -12,5 +13,6 @@ for script in sorted(here.glob("bench_*.py")):
     print(f"== {script.name}", flush=True)
     if subprocess.run([sys.executable, str(script)], check=False).returncode != 0:
         failed.append(script.name)
+subprocess.run([sys.executable, str(here.parent / "docs" / "make_perf_table.py")], check=False)
 if failed:
     sys.exit(f"failed: {', '.join(failed)}")

@@ -320,7 +320,7 @@ def outer_kernel(g, inst, w, row_g, iws, fws, xws, qws, cols, xs, d, scale, inv_
     pulses = np.zeros(n_chunks)
     delta = np.zeros((n_chunks, w.shape[1]))
     for c in prange(n_chunks):
-        pulses[c] = outer_chunk(c, n_chunks, g, inst, w, delta[c], iws[c], fws[c], xws[c], qws[c], cols, cols.size, xs,
+        pulses[c] = outer_chunk(np.int64(c), n_chunks, g, inst, w, delta[c], iws[c], fws[c], xws[c], qws[c], cols, cols.size, xs,
                                 d, scale, inv_gpw, n_pairs, gpw, g_min, g_max, step_up, step_down, mode, key, tables)
     _reduce_rows(row_g, delta)
     return pulses.sum()
@@ -336,6 +336,7 @@ def dense_kernel(g, inst, w, row_g, iws, fws, xws, qws, dwm, inv_gpw, n_pairs, g
     pulses = np.zeros(n_chunks)
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
+        c = np.int64(c)  # noqa: PLW2901 - one signature of the callees for the typing and the parfor pass
         lo, hi = _chunk(c, n_chunks, n_out)
         iw, fw, xw, qw = iws[c], fws[c], xws[c], qws[c]
         nq = 0
@@ -366,6 +367,7 @@ def carry_kernel(g, inst, w, row_g, iws, fws, xws, qws, pair_w_max, inv_gpw, gpw
     pulses = np.zeros(n_chunks)
     delta = np.zeros((n_chunks, n_in))
     for c in prange(n_chunks):
+        c = np.int64(c)  # noqa: PLW2901 - one signature of the callees for the typing and the parfor pass
         lo, hi = _chunk(c, n_chunks, n_out)
         iw, fw, xw, qw = iws[c], fws[c], xws[c], qws[c]
         nq = 0

@@ -104,6 +104,7 @@ def train_segment(x_all, labels, order, lr, keys, n_chunks, mode, read_coef, lay
                 acc += p[k] * w1[k, i]
             d0[i] = acc * h[i] * (1.0 - h[i])
         for c in prange(n_chunks):  # both layers' updates in one parallel region, rows split alike
+            c = np.int64(c)  # noqa: PLW2901 - one signature of outer_chunk: the parfor pass types the index uint64
             pulses0[c] += outer_chunk(c, n_chunks, g0, inst0, w0, delta0[c], iws0[c], fws0[c], xws0[c], qws0[c], cols0,
                                       nc0, xs0, d0, -lr, ig0, np0, gpw0, gmin0, gmax0, su0, sd0, mode, keys[s, 0],
                                       tables0)

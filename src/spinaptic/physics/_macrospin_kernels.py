@@ -273,6 +273,6 @@ def integrate(m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_
         n_events [B] int64: number of switches recorded per macrospin.
     """
     n_chunks = (m.shape[0] + LANES - 1) // LANES
-    for c in prange(n_chunks):
-        _chunk(c, m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_on, key, record_every, traj,
+    for c in prange(n_chunks):  # int64: the parfor pass types c uint64, which would compile _chunk twice
+        _chunk(np.int64(c), m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_on, key, record_every, traj,
                events, n_events)

@@ -372,14 +372,14 @@ def train_images(images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_re
                     if n_ev[r, 0] > 0:
                         for e in range(n_ev[r, 0]):
                             learned[ev_j[r, e]] = True
-                        _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col,
+                        _program_events(np.int64(r), ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col,
                                         acc, 0)
                 n_ev[r, 0] = 0
                 for j in range(n):
                     if ints[r, CLOSE_T, j] >= 0:
                         _close(j, win_p[r], win_d[r], ev_j[r], ev_dw[r], n_ev[r], ints[r])
                         learned[j] = True
-                _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 0)
+                _program_events(np.int64(r), ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 0)
                 total = 0.0
                 for j in range(n):
                     total += fs[r, COUNT, j]
@@ -408,4 +408,4 @@ def train_images(images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_re
                 ev_j[r, 0] = j
                 ev_dw[r, 0, :] = dw
                 n_ev[r, 0] = 1
-                _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 3)
+                _program_events(np.int64(r), ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 3)
