@@ -35,6 +35,7 @@ from numba import njit, prange
 
 from ..config import ConfigError, check_int, check_positive, check_range
 from ..rng import draw_key
+from ..rng._kernels import GOLDEN, mix64
 
 LN19 = math.log(19.0)
 """ln(19): the logistic's 5 % -> 95 % span in units of its argument (2.944)."""
@@ -210,19 +211,9 @@ def sample_transition(
 
 
 # ------------------------------------------------------------------------------- sampled two-state chain
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 _LOW32 = np.uint64(0xFFFFFFFF)
-_S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
+_S32 = np.uint64(32)
 _SCALE32 = 4294967296.0
-
-
-@njit(cache=True, inline="always")
-def _mix64(z):  # pragma: no cover - compiled
-    z = (z ^ (z >> _S30)) * _MIX1
-    z = (z ^ (z >> _S27)) * _MIX2
-    return z ^ (z >> _S31)
 
 
 @njit(cache=True, parallel=True)
@@ -232,11 +223,11 @@ def _markov_bits_kernel(thr_first, thr_stay, thr_enter, length, seed, out):  # p
     """
     n = thr_first.shape[0]
     for i in prange(n):
-        state = _mix64(seed ^ _mix64(np.uint64(i) + _GOLDEN))
+        state = mix64(seed ^ mix64(np.uint64(i) + GOLDEN))
         ts = thr_stay[i]
         te = thr_enter[i]
-        state += _GOLDEN
-        r = _mix64(state)
+        state += GOLDEN
+        r = mix64(state)
         x = (r & _LOW32) < thr_first[i]
         out[i, 0] = x
         hi = r >> _S32
@@ -247,8 +238,8 @@ def _markov_bits_kernel(thr_first, thr_stay, thr_enter, length, seed, out):  # p
             k += 1
             if k >= length:
                 break
-            state += _GOLDEN
-            r = _mix64(state)
+            state += GOLDEN
+            r = mix64(state)
             x = (r & _LOW32) < te + (ts - te) * np.uint64(x)
             out[i, k] = x
             k += 1

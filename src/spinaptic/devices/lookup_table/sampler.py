@@ -16,11 +16,9 @@ from numba import njit
 
 from ...config import ConfigError, check_choice
 from ...rng import draw_key
+from ...rng._kernels import GOLDEN, mix64
 from .table import LookupTable, _column_means
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
 _STEP = np.uint64(0xD1B54A32D192ED03)
 
 
@@ -28,10 +26,7 @@ _STEP = np.uint64(0xD1B54A32D192ED03)
 def counter_uniform(key, i, p):  # pragma: no cover - compiled
     """U(0, 1) for device ``i``, pulse ``p`` of a call with ``key``: splitmix64 of a Weyl sequence
     (counter-based, so a device's draws depend only on the key and its flat index)."""
-    z = key + np.uint64(i) * _GOLDEN + np.uint64(p + 1) * _STEP
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z = z ^ (z >> np.uint64(31))
+    z = mix64(key + np.uint64(i) * GOLDEN + np.uint64(p + 1) * _STEP)
     return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
