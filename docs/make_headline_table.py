@@ -15,9 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-
-def markers(name: str) -> tuple[str, str]:
-    return f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_blocks import rewrite_block  # noqa: E402
 
 
 def _fmt(v) -> str:
@@ -63,18 +62,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--print", action="store_true", help="print instead of rewriting the README")
     ap.add_argument("--marker", default="headline", help="README block to rewrite: <!-- NAME:begin --> ... end")
     a = ap.parse_args(argv)
-    BEGIN, END = markers(a.marker)
     md = table(a.runs)
     if a.print:
         print(md)
         return 0
-    text = a.readme.read_text()
-    if BEGIN not in text or END not in text:
-        print(f"{a.readme} has no {BEGIN} ... {END} markers", file=sys.stderr)
-        return 1
-    i, j = text.index(BEGIN) + len(BEGIN), text.index(END)
-    a.readme.write_text(text[:i] + "\n" + md + "\n" + text[j:])
-    return 0
+    return rewrite_block(a.readme, a.marker, md)
 
 
 if __name__ == "__main__":

@@ -16,9 +16,12 @@ import math
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from readme_blocks import markers, rewrite_block  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
-BEGIN, END = "<!-- perf:begin -->", "<!-- perf:end -->"
+BEGIN, END = markers("perf")
 COMMAND = "python docs/make_perf_table.py"
 
 
@@ -106,13 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if a.print:
         print(md)
         return 0
-    text = a.readme.read_text()
-    if BEGIN not in text or END not in text:
-        print(f"{a.readme} has no {BEGIN} ... {END} markers", file=sys.stderr)
-        return 1
-    i, j = text.index(BEGIN) + len(BEGIN), text.index(END)
-    a.readme.write_text(text[:i] + "\n" + md + "\n" + text[j:])
-    return 0
+    return rewrite_block(a.readme, "perf", md)
 
 
 if __name__ == "__main__":
