@@ -1,20 +1,23 @@
 """Throughput of the 1D domain-wall model: fused numba kernel vs the pure-torch eager path.
 
-Measures track-steps per second (one Heun step of one wall) for 10^5 tracks of paper 003's SOT track (32
-notches, thermal field at 300 K and at 0 K), medians of several runs; the eager torch path with the default
-intra-op threads and with one thread; the JIT compile time of the kernel (fresh process, empty cache) and the
-load time from numba's cache; and one paper-003 workload (a 64-pulse ramp of 1000 SOT tracks at 300 K).
-Writes ``results/domain_wall.json``. Target: >= 5e7 track-steps/s for the fused kernel. The rate per CPU second
-of this process is reported too: on a shared machine (load average in the JSON) the wall-clock rate is our share
-of the cores, and cores x the per-CPU-second rate is what an idle machine gives.
+Workload (issue 15): 10^5 walls on paper 003's SOT track (32 notches, 27 uA on for half the steps), stochastic
+Heun, float64, through the public ``DWModel.run``. Reported, each as the median of >= 5 runs measured in one
+process: track-steps per second (one Heun step of one wall) of the fused kernel at 300 K (target 1.2e8) and at
+0 K, the same per CPU second of this process (all threads; on a shared machine the wall-clock rate is our
+share of the cores, and cores x the per-CPU-second rate is what an idle machine gives), the eager torch path
+with the default intra-op threads and with one thread (fewer steps), the ratio of the fused kernel to the best
+torch, the first call of a small run in a fresh process with an empty numba cache (JIT compile) and with a
+warm one, and one paper-003 workload (a 64-pulse up/down ramp of 1000 SOT tracks at 300 K).
+
+Run: ``python benchmarks/bench_domain_wall.py [--quick]``; writes ``benchmarks/results/domain_wall.json``.
+``--quick`` (< 1 min: fewer steps, an 8-pulse ramp, no compile timing) writes to the temp folder instead and
+never over the committed results.
 """
 
 from __future__ import annotations
 
-import json
+import argparse
 import os
-import platform
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -23,11 +26,14 @@ from pathlib import Path
 
 import torch
 
-from spinaptic.physics import domain_wall as dw
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _machine import MIN_RUNS, RESULTS, compare, figure, write_result  # noqa: E402
+from spinaptic.physics import domain_wall as dw  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
 N_TRACKS = 100_000
-TARGET = 5e7
+CURRENT_A = 27e-6
+TARGET = 1.2e8  # issue 15: track-steps/s, 10^5 tracks, 300 K, float64
+COMMITTED = RESULTS / "domain_wall.json"
 
 _FIRST_CALL = """
 import time, torch
@@ -42,74 +48,116 @@ print(time.perf_counter() - t0)
 
 
 def first_call_seconds(cache_dir: str) -> float:
+    """Seconds from import to the end of a 10-step call in a fresh interpreter (NUMBA_CACHE_DIR=cache_dir)."""
     env = dict(os.environ, NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True,
+                         check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
 def throughput(model: dw.DWModel, q, phi, n_steps: int, temperature_k: float, backend: str,
                repeats: int) -> tuple[list[float], list[float]]:
-    """(track-steps per wall-clock second, per CPU second of this process) for each repeat."""
+    """(track-steps per wall-clock second, per CPU second of this process) of ``repeats`` runs (after a
+    warm-up call), the current on for the first half of the steps."""
     g = torch.Generator().manual_seed(0)
-    rates, cpu_rates = [], []
+    model.run(q[:8], phi[:8], CURRENT_A, 2, temperature_k=temperature_k, generator=g, backend=backend)
+    wall, cpu = [], []
     for _ in range(repeats):
         t0, c0 = time.perf_counter(), time.process_time()
-        model.run(q, phi, 27e-6, n_steps, n_on=n_steps // 2, temperature_k=temperature_k, generator=g, backend=backend)
-        rates.append(q.shape[0] * n_steps / (time.perf_counter() - t0))
-        cpu_rates.append(q.shape[0] * n_steps / max(time.process_time() - c0, 1e-9))
-    return rates, cpu_rates
+        model.run(q, phi, CURRENT_A, n_steps, n_on=n_steps // 2, temperature_k=temperature_k, generator=g,
+                  backend=backend)
+        wall.append(q.shape[0] * n_steps / (time.perf_counter() - t0))
+        cpu.append(q.shape[0] * n_steps / max(time.process_time() - c0, 1e-9))
+    return wall, cpu
 
 
-def main() -> dict:
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=N_TRACKS, help="number of tracks")
+    ap.add_argument("--repeats", type=int, default=MIN_RUNS)
+    ap.add_argument("--fused-steps", type=int, default=400, help="steps per fused-kernel run")
+    ap.add_argument("--eager-steps", type=int, default=10, help="steps per eager-torch run")
+    ap.add_argument("--ramp-pulses", type=int, default=64, help="pulses of the paper-003 ramp workload")
+    ap.add_argument("--quick", action="store_true",
+                    help="100 fused steps, 4 eager steps, an 8-pulse ramp, no compile timing; "
+                    "writes to the temp folder")
+    ap.add_argument("--out", type=Path, default=None, help=f"results file (default {COMMITTED})")
+    a = ap.parse_args(argv)
+    if a.repeats < MIN_RUNS:
+        ap.error(f"--repeats must be >= {MIN_RUNS} (medians of at least {MIN_RUNS} runs)")
+    if a.quick:
+        a.fused_steps, a.eager_steps, a.ramp_pulses = 100, 4, 8
+        if a.out is None:
+            a.out = Path(tempfile.gettempdir()) / "spinaptic_bench" / "domain_wall_quick.json"
+        if a.out.resolve() == COMMITTED.resolve():
+            ap.error("--quick never writes over the committed results file")
+    out = a.out or COMMITTED
+    load0 = os.getloadavg()
+
     track = dw.liu2021_sot_track()
     model = dw.DWModel(track)
     notches = torch.tensor(track.notch_positions_m, dtype=torch.float64)
-    q = notches[torch.arange(N_TRACKS) % len(notches)].clone()
-    phi = model.init_phi((N_TRACKS,))
-    model.run(q[:8], phi[:8], 27e-6, 4, temperature_k=300, generator=torch.Generator())  # load / compile
+    q = notches[torch.arange(a.n) % len(notches)].clone()
+    phi = model.init_phi((a.n,))
 
-    with tempfile.TemporaryDirectory() as tmp:
-        compile_s = first_call_seconds(tmp)  # empty cache: JIT compile
-        cached_s = first_call_seconds(tmp)  # same cache: load only
-    res: dict = {
-        "benchmark": "domain_wall",
-        "machine": {"python": platform.python_version(), "torch": torch.__version__, "cpus": os.cpu_count(),
-                    "load_average_1min": os.getloadavg()[0], "torch_threads": torch.get_num_threads()},
-        "n_tracks": N_TRACKS,
-        "track": track.name,
-        "dt_s": model.dt_s,
-        "numba_first_call_compile_s": round(compile_s, 2),
-        "numba_first_call_cached_s": round(cached_s, 2),
-    }
+    figs = []
+    fused = {}
     for temp in (300.0, 0.0):
-        rates, cpu = throughput(model, q, phi, 400, temp, "numba", 5)
-        res[f"numba_track_steps_per_s_T{temp:g}"] = statistics.median(rates)
-        res[f"numba_track_steps_per_cpu_s_T{temp:g}"] = statistics.median(cpu)
+        wall, cpu = throughput(model, q, phi, a.fused_steps, temp, "numba", a.repeats)
+        tag = f"{temp:g}K"
+        fused[temp] = figure(f"fused_{tag}", f"DW fused numba, {tag}", wall, "track-steps/s",
+                             higher_is_better=True, target=TARGET if temp == 300.0 else None)
+        fused[f"{temp}_cpu"] = figure(f"fused_{tag}_per_cpu_s", f"DW fused numba, {tag}, per CPU-second", cpu,
+                                      "track-steps/CPU-s", higher_is_better=True,
+                                      note="all threads; x cores = the rate of an idle machine")
     n_threads = torch.get_num_threads()
+    eager = []
     for threads in sorted({n_threads, 1}, reverse=True):
         torch.set_num_threads(threads)
-        rates, _ = throughput(model, q, phi, 10, 300.0, "torch", 3)
-        res[f"torch_eager_track_steps_per_s_T300_{threads}thread"] = statistics.median(rates)
-    torch.set_num_threads(n_threads)
-    best_torch = max(v for k, v in res.items() if k.startswith("torch_eager"))
-    res["speedup_numba_vs_best_torch_eager_T300"] = res["numba_track_steps_per_s_T300"] / best_torch
-    res["target_track_steps_per_s"] = TARGET
-    res["meets_target"] = res["numba_track_steps_per_s_T300"] >= TARGET
+        try:
+            wall, _ = throughput(model, q, phi, a.eager_steps, 300.0, "torch", a.repeats)
+        finally:
+            torch.set_num_threads(n_threads)
+        eager.append(figure(f"eager_300K_{threads}thread", f"DW eager torch, 300K, {threads} thread(s)", wall,
+                            "track-steps/s", higher_is_better=True))
+    best_torch = max(eager, key=lambda f: f["value"])
+    figs += [compare(fused[300.0], best_torch), fused["300.0_cpu"], fused[0.0], fused["0.0_cpu"], *eager]
 
     # Paper 003 workload: 1000 SOT tracks x 64 pulses (0.5 ns x 27 uA + 8 ns relaxation) at 300 K.
-    t0 = time.perf_counter()
-    dw.ramp(track, 64, "updown", n_tracks=1000, temperature_k=300, generator=torch.Generator().manual_seed(1))
-    res["ramp_sot_1000x64_300K_s"] = round(time.perf_counter() - t0, 2)
+    def ramp():
+        dw.ramp(track, a.ramp_pulses, "updown", n_tracks=1000, temperature_k=300,
+                generator=torch.Generator().manual_seed(1))
 
-    out = HERE / "results" / "domain_wall.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"{'quantity':<48} value")
-    for k, v in res.items():
-        if k != "machine":
-            print(f"{k:<48} {v:.4g}" if isinstance(v, float) else f"{k:<48} {v}")
-    print(f"machine: {res['machine']}")
-    return res
+    dw.ramp(track, 2, "updown", n_tracks=8, temperature_k=300, generator=torch.Generator().manual_seed(1))
+    runs = []
+    for _ in range(a.repeats):
+        t0 = time.perf_counter()
+        ramp()
+        runs.append(time.perf_counter() - t0)
+    figs.append(figure(f"ramp_sot_1000x{a.ramp_pulses}_300K",
+                       f"DW paper-003 ramp, 1000 tracks x {a.ramp_pulses} pulses, 300K", runs, "s",
+                       higher_is_better=False))
+
+    if not a.quick:
+        cold, warm = [], []
+        for _ in range(MIN_RUNS):
+            with tempfile.TemporaryDirectory() as d:
+                cold.append(first_call_seconds(d))  # empty cache: JIT compile
+                warm.append(first_call_seconds(d))  # same cache: load only
+        figs.append(figure("first_call_cold", "DW first call, empty numba cache (JIT compile)", cold, "s",
+                           higher_is_better=False, note="fresh process: import + compile + 10 steps"))
+        figs.append(figure("first_call_warm", "DW first call, warm numba cache", warm, "s",
+                           higher_is_better=False, note="fresh process: import + cache load + 10 steps"))
+
+    from spinaptic.physics import _domain_wall_kernels as kern
+
+    extra = {"n_tracks": a.n, "track": track.name, "dt_s": model.dt_s, "current_a": CURRENT_A,
+             "fused_steps_per_run": a.fused_steps, "eager_steps_per_run": a.eager_steps,
+             "current_on_steps": "first half of each run", "kernel_block": kern.BLOCK, "quick": a.quick}
+    workload = (f"1D DW (q, phi) stochastic Heun, {a.n:.0e} tracks, {track.name} (32 notches), "
+                f"T = 300 K / 0 K, float64, dt = {model.dt_s * 1e12:.3g} ps")
+    write_result("domain_wall", workload, figs, load0, extra, out=out)
+    return {"figures": figs}
 
 
 if __name__ == "__main__":

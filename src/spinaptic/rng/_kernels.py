@@ -135,13 +135,13 @@ def log_pos(x):
 @njit(cache=True, inline="always", error_model="numpy")
 def sincos(x):
     """(sin x, cos x) to ~1 ulp for |x| < 1e6: Cody-Waite reduction to [-pi/4, pi/4] and fdlibm polynomials,
-    with a branch-free quadrant fix-up (a libm sin + cos pair costs ~4x more and does not vectorise)."""
-    nq = math.floor(x * _TWO_OVER_PI + 0.5)
+    with a branch-free quadrant fix-up (a libm sin + cos pair costs ~4x more and does not vectorise). The
+    quadrant count stays a double (np.floor; math.floor would round-trip through int64, which AVX2 converts
+    one lane at a time)."""
+    nq = np.floor(x * _TWO_OVER_PI + 0.5)
     r = (x - nq * _PIO2_1) - nq * _PIO2_1T
-    r2 = r * r
-    s = r + r * r2 * (_S1 + r2 * (_S2 + r2 * (_S3 + r2 * (_S4 + r2 * (_S5 + r2 * _S6)))))
-    c = 1.0 - 0.5 * r2 + r2 * r2 * (_C1 + r2 * (_C2 + r2 * (_C3 + r2 * (_C4 + r2 * (_C5 + r2 * _C6)))))
-    qd = nq - 4.0 * math.floor(0.25 * nq)  # quadrant 0..3, kept in floating point so that it vectorises
+    s, c = _sincos_poly(r)
+    qd = nq - 4.0 * np.floor(0.25 * nq)  # quadrant 0..3
     swap = (qd == 1.0) | (qd == 3.0)
     sgn_s = -1.0 if qd >= 2.0 else 1.0
     sgn_c = -1.0 if (qd == 1.0) | (qd == 2.0) else 1.0
