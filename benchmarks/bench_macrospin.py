@@ -7,7 +7,8 @@ kernel and of the eager torch baseline (torch's own RNG and ops, all threads; th
 fusing the step), their ratio, steps per CPU-second (all threads; less sensitive to a loaded machine), and the
 first call of a quick run in a fresh process with an empty numba cache (JIT compile) and with a warm one.
 
-Run: ``python benchmarks/bench_macrospin.py [--quick]``; writes ``benchmarks/results/macrospin.json``.
+Run: ``python benchmarks/bench_macrospin.py [--quick] [--out PATH]``; writes ``benchmarks/results/macrospin.json``
+(``--quick``: a smoke run into the temporary folder).
 """
 
 from __future__ import annotations
@@ -70,11 +71,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--repeats", type=int, default=MIN_RUNS)
     ap.add_argument("--fused-steps", type=int, default=100, help="steps per fused-kernel run")
     ap.add_argument("--eager-steps", type=int, default=5, help="steps per eager-torch run")
-    ap.add_argument("--quick", action="store_true", help="10^5 macrospins, 3 repeats, no compile timing")
-    ap.add_argument("--out", type=Path, default=RESULTS / "macrospin.json")
+    ap.add_argument("--quick", action="store_true", help="10^5 macrospins, no compile timing, written to the temporary folder")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="results file (default results/macrospin.json; --quick: the temporary folder)")
     a = ap.parse_args(argv)
     if a.quick:
-        a.n, a.repeats = 10**5, 3
+        a.n = 10**5
+    if a.out is None:
+        a.out = Path(tempfile.gettempdir()) / "macrospin_quick.json" if a.quick else RESULTS / "macrospin.json"
     load0 = os.getloadavg()
     figs = []
     for dtype in (torch.float64, torch.float32):
