@@ -3,7 +3,7 @@
 Layout: one stream per row of uint64 words ``[..., LW]``, clock ``t`` in bit ``t % 64`` of word ``t // 64``
 (little-endian, LW = ceil(L / 64); bits past L are 0), as `bitstream.pack_bits`.
 
-Random numbers: counter-based splitmix64 (Steele, Lea & Flood, OOPSLA 2014) of (seed, stream, word, level),
+Random numbers: `spinaptic.rng`'s splitmix64 finaliser (``mix64``) of counters (seed, stream, word, level),
 so a stream's bits depend only on the seed drawn from the caller's ``torch.Generator`` and its index, never on
 threads or chunking.
 """
@@ -13,19 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ..rng._kernels import GOLDEN, mix64
+
 _U = np.uint64
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-
-
-@njit(inline="always", cache=True)
-def _mix64(z):
-    """splitmix64 finaliser: a bijective avalanche hash of a uint64."""
-    z = (z ^ (z >> _U(30))) * _M1
-    z = (z ^ (z >> _U(27))) * _M2
-    return z ^ (z >> _U(31))
 
 
 @njit(inline="always", cache=True)
@@ -77,7 +68,7 @@ def bernoulli_packed(pq, precision_bits, length, seed, out):
             for k in range(lsb, B):
                 m = _ALL if (q >> k) & 1 else _U(0)
                 for w in range(LW):
-                    u = _mix64(useed + (base + _U(w * B + k)) * _GOLDEN)
+                    u = mix64(useed + (base + _U(w * B + k)) * GOLDEN)
                     a = acc[w]
                     acc[w] = (a & u) | ((a | u) & m)
             for w in range(LW):
