@@ -1,8 +1,9 @@
 """Fused numba CPU kernel of the 1D (q, phi) domain-wall model (see `domain_wall` for the equations).
 
-One call advances every track by ``n_steps`` Heun steps: a ``prange`` over blocks of `BLOCK` tracks, the time
-loop inside, each step as short passes over the block (thermal draws, drive envelope, table look-up and
-right-hand side of the predictor, the same of the corrector). Every pass runs over the whole block (the last
+One call advances every track by ``n_steps`` Heun steps: blocks of `BLOCK` tracks split over threads
+(`spinaptic._threads.run_split`; no parfor pass to compile), the time loop inside, each step as short passes
+over the block (thermal draws, drive envelope, table look-up and right-hand side of the predictor, the same
+of the corrector). Every pass runs over the whole block (the last
 block is padded with idle tracks) and is written so that the compiler vectorises it (AVX2 or AVX-512): no
 data-dependent branch (selects only), no conversion between double and int64 (AVX2 has none for vectors: the
 table index comes from the 2^52 trick, the quadrant count of sin / cos stays a double) and no libm call; the
@@ -26,8 +27,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from .._threads import run_split
 from ..rng._kernels import as_u64, normal_pair, sincos, stream_start
 
 P_Q, P_GD, P_G, P_ALPHA, P_BETA, P_INV, P_DELTA, P_HK, P_HDM, P_SOT, P_U, P_HZ, P_SIG, P_L, P_H, P_DT = range(16)
@@ -109,16 +111,10 @@ def _tables(qs, hpin, jsc, nsc, tapered, inv_h, top, cb, sig, hpb, drb, sgb, ib,
             sgb[j] = sig * (nsc[i] + f * (nsc[i + _ONE] - nsc[i]))
 
 
-@njit(cache=True, parallel=True, error_model="numpy")
-def integrate(q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed, thermal, rec_every, rec):
-    """Advance ``q``, ``ph`` (float64 [N], in place) by ``n_steps`` Heun steps of length p[P_DT].
-
-    amp: drive current [A] per track; hz_tr: applied easy-axis field [A/m] per track (added to p[P_HZ]); n_on:
-    steps with the current on per track (int64 [N]); n_rise / n_fall: linear ramp steps at the two ends of each
-    pulse; seed: uint64; thermal: add the thermal field; rec_every > 0: store q every rec_every steps into
-    rec[(k+1)//rec_every - 1, i]. Tracks are processed in blocks of `BLOCK`: time loop outside, track loop
-    inside.
-    """
+@njit(cache=True, error_model="numpy", nogil=True)
+def _blocks(lo, hi, q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed, thermal, rec_every,
+            rec):
+    """Blocks lo..hi-1 of `integrate`, one after another (one thread's share)."""
     n_tr = q.shape[0]
     n = hpin.shape[0]
     tapered = False
@@ -149,8 +145,7 @@ def integrate(q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, ns
     has_rise = n_rise > 0
     has_fall = n_fall > 0
     fall = float(max(n_fall, 1))
-    n_blocks = (n_tr + BLOCK - 1) // BLOCK
-    for b in prange(n_blocks):
+    for b in range(lo, hi):
         i0 = b * BLOCK
         nb = min(BLOCK, n_tr - i0)
         qb = np.zeros(BLOCK)  # state; the tracks past nb (last block) idle at q = 0 with no drive
@@ -233,3 +228,16 @@ def integrate(q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, ns
         for j in range(nb):
             q[i0 + j] = qb[j]
             ph[i0 + j] = pb[j]
+
+
+def integrate(q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin, jsc, nsc, seed, thermal, rec_every, rec):
+    """Advance ``q``, ``ph`` (float64 [N], in place) by ``n_steps`` Heun steps of length p[P_DT].
+
+    amp: drive current [A] per track; hz_tr: applied easy-axis field [A/m] per track (added to p[P_HZ]); n_on:
+    steps with the current on per track (int64 [N]); n_rise / n_fall: linear ramp steps at the two ends of each
+    pulse; seed: uint64; thermal: add the thermal field; rec_every > 0: store q every rec_every steps into
+    rec[(k+1)//rec_every - 1, i]. Tracks are processed in blocks of `BLOCK`: time loop outside, track loop
+    inside.
+    """
+    run_split(_blocks, (q.shape[0] + BLOCK - 1) // BLOCK, q, ph, amp, hz_tr, n_on, n_steps, n_rise, n_fall, p, hpin,
+              jsc, nsc, seed, thermal, rec_every, rec)

@@ -15,14 +15,16 @@ state's dtype, so float32 runs stay in float32 (numba would promote Python float
 ``error_model="numpy"`` drops the division-by-zero checks that would otherwise stop LLVM from vectorising,
 and the per-chunk state lives in one 2-D array so that LLVM can prove the lane loops alias-free. ``FASTMATH``
 allows only FMA contraction (no reassociation), which the analytic physics tests pass with.
-The parallel wrapper ``integrate`` is a one-line ``prange`` around the serial ``_chunk`` (short compile).
+``integrate`` splits the chunks over threads (`spinaptic._threads.run_split`) around the compiled
+``_chunks``: no parfor pass, so the one compile is the serial ``_chunk``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from .._threads import run_split
 from ..rng._kernels import gauss_pair, stream_start, word
 
 LANES = 64
@@ -255,7 +257,15 @@ def _chunk(c, m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_
         m[i, 2] = fs[F_MZ, l]
 
 
-@njit(parallel=True, fastmath=FASTMATH, cache=True, error_model="numpy")
+@njit(fastmath=FASTMATH, cache=True, error_model="numpy", nogil=True)
+def _chunks(lo, hi, m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_on, key, record_every, traj,
+            events, n_events):
+    """Chunks lo..hi-1 of ``integrate``, one after another (one thread's share)."""
+    for c in range(lo, hi):
+        _chunk(c, m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_on, key, record_every, traj,
+               events, n_events)
+
+
 def integrate(m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_on, key, record_every, traj,
               events, n_events):
     """Stochastic Heun (Stratonovich) integration of a batch of macrospins, in place.
@@ -272,7 +282,5 @@ def integrate(m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_
             A macrospin stops being integrated after its K-th switch (its m is then the state at that event).
         n_events [B] int64: number of switches recorded per macrospin.
     """
-    n_chunks = (m.shape[0] + LANES - 1) // LANES
-    for c in prange(n_chunks):  # int64: the parfor pass types c uint64, which would compile _chunk twice
-        _chunk(np.int64(c), m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on, sot_on, stt_on, key, record_every, traj,
-               events, n_events)
+    run_split(_chunks, (m.shape[0] + LANES - 1) // LANES, m, hk, sig, seg_steps, a_sot, a_stt, par, thermal_on,
+              sot_on, stt_on, key, record_every, traj, events, n_events)
