@@ -19,8 +19,10 @@ The streams themselves come from the sources in `devices.bitstream` (their kerne
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic
+
+from .._threads import run_split
 
 _U = np.uint64
 
@@ -96,24 +98,30 @@ def _load_blocks(h2, n_rows, n_blocks, G, blk):
     _transpose64_many(blk, G * n_blocks)
 
 
-@njit(parallel=True, cache=True)
 def to_vertical(h, n_clocks):
     """Horizontal streams h [M, R, LW] -> vertical words v [M, n_clocks, G], G = ceil(R / 64).
 
     Bit r of v[m, t, g] is the clock-t bit of stream 64 g + r of group m (0 past R).
     """
-    M, R, LW = h.shape
+    M, R, _ = h.shape
+    v = np.zeros((M, n_clocks, (R + 63) // 64), np.uint64)
+    run_split(_vertical_groups, M, h, n_clocks, v)
+    return v
+
+
+@njit(cache=True, nogil=True)
+def _vertical_groups(lo, hi, h, n_clocks, v):
+    """Groups lo..hi-1 of `to_vertical` (one thread's share)."""
+    _, R, LW = h.shape
     G = (R + 63) // 64
     n_blocks = min(LW, (n_clocks + 63) // 64)
-    v = np.zeros((M, n_clocks, G), np.uint64)
-    for m in prange(M):
-        blk = np.empty((64, G * n_blocks), np.uint64)
+    blk = np.empty((64, G * n_blocks), np.uint64)
+    for m in range(lo, hi):
         _load_blocks(h[m], R, n_blocks, G, blk)
         for g in range(G):
             for w in range(n_blocks):
                 for c in range(min(64, n_clocks - 64 * w)):
                     v[m, 64 * w + c, g] = blk[c, g * n_blocks + w]
-    return v
 
 
 # ------------------------------------------------------------------------------------------ inference
@@ -159,7 +167,6 @@ def _hidden_counts(xv, b, t, w1v, cnt, G, H):
             cnt[i] += popcount64(x0 ^ w1v[t, g, i])
 
 
-@njit(parallel=True, cache=True)
 def sc_mlp_packed(xh, w1v, w2v, length, k1, k2, init1, init2, checkpoints, tile,
                   sums, out_ones, hid_ones, hid_state, out_state):
     """Bit-exact SC inference of a one-hidden-layer network, fused: XNOR + APC + Btanh + output layer.
@@ -173,18 +180,29 @@ def sc_mlp_packed(xh, w1v, w2v, length, k1, k2, init1, init2, checkpoints, tile,
     out_ones [N, C, O] ones of the output Btanh streams; hid_ones [N, H] ones of the hidden streams over
     ``length`` clocks; hid_state [N, H], out_state [N, O] final counter states.
 
-    Per image tile (prange): the tile's inputs are transposed into a local vertical buffer; then per clock and
-    image: the hidden mismatch counts (XNOR + popcount rows over the H neurons, four words per pass,
+    Per image tile (tiles split over threads by `spinaptic._threads.run_split`): the tile's inputs are transposed
+    into a local vertical buffer; then per clock and image: the hidden mismatch counts (XNOR + popcount rows over the H neurons, four words per pass,
     `_hidden_counts`), the Btanh update of the H counters as one int32 vector loop whose 0/1 outputs are
     packed into G2 words by a shift-or reduction, and the output layer (G2 XNOR + popcounts per output,
     vectorised over the O outputs on a [T, G2, O] copy of w2v).
     """
+    w2t = np.ascontiguousarray(np.transpose(w2v, (0, 2, 1)))  # [T, G2, O]: the output loop runs over O
+    shifts = np.arange(64, dtype=np.uint64)
+    run_split(_packed_tiles, (xh.shape[0] + tile - 1) // tile, xh, w1v, w2t, shifts, length, k1, k2, init1, init2,
+              checkpoints, tile, sums, out_ones, hid_ones, hid_state, out_state)
+
+
+@njit(cache=True, nogil=True)
+def _packed_tiles(lo, hi, xh, w1v, w2t, shifts, length, k1, k2, init1, init2, checkpoints, tile, sums, out_ones,
+                  hid_ones, hid_state, out_state):
+    """Image tiles lo..hi-1 of `sc_mlp_packed` (one thread's share); ``w2t`` [T, G2, O] is w2v with its last two
+    axes swapped, ``shifts`` the uint64 0..63."""
     N, n_in, LW = xh.shape
     J = n_in + 1
     G = w1v.shape[1]
     H = w1v.shape[2]
-    O = w2v.shape[1]
-    G2 = w2v.shape[2]
+    G2 = w2t.shape[1]
+    O = w2t.shape[2]
     C = checkpoints.shape[0]
     n1 = np.int32(J)
     n2 = np.int32(H + 1)
@@ -193,17 +211,8 @@ def sc_mlp_packed(xh, w1v, w2v, length, k1, k2, init1, init2, checkpoints, tile,
     top1 = np.int32(k1 - 1)
     top2 = np.int32(k2 - 1)
     zero = np.int32(0)
-    n_tiles = (N + tile - 1) // tile
     n_blocks = (length + 63) // 64
-    w2t = np.empty((w2v.shape[0], G2, O), np.uint64)  # [T, G2, O]: the output loop runs over O
-    for t in range(w2v.shape[0]):
-        for k in range(O):
-            for g2 in range(G2):
-                w2t[t, g2, k] = w2v[t, k, g2]
-    shifts = np.empty(64, np.uint64)
-    for r in range(64):
-        shifts[r] = _U(r)
-    for tt in prange(n_tiles):
+    for tt in range(lo, hi):
         b0 = tt * tile
         nb = min(tile, N - b0)
         xv = np.empty((tile, n_blocks * 64, G), np.uint64)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from ..._threads import run_split
 from ...devices._dw_calibrated_kernel import program_column
 from ...rng._kernels import splitmix as _splitmix
 
@@ -261,51 +262,65 @@ def rest_all(mask, fs, ints, t_last, ce, ci, d_post1_rest, d_post2_rest, n_rest,
             rest(fs[r], ints[r], t_last[r], ce, ci, d_post1_rest, d_post2_rest, n_rest, shift)
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _infer_range(lo, hi, images, p_max, keys, n_steps, w, gain, fs0, ce, ci, net, min_spikes, boost, max_tries,
+                 counts):  # pragma: no cover - compiled
+    """Items lo..hi-1 of `infer` (item = replica x n_img + image), one after another (one thread's share)."""
+    n_img = images.shape[0]
+    for flat in range(lo, hi):
+        _infer_one(flat // n_img, flat % n_img, images, p_max, keys, n_steps, w, gain, fs0, ce, ci, net, min_spikes,
+                   boost, max_tries, counts)
+
+
+@njit(cache=True, error_model="numpy")  # no division checks in the hot loop
+def _infer_one(r, m, images, p_max, keys, n_steps, w, gain, fs0, ce, ci, net, min_spikes, boost, max_tries,
+               counts):  # pragma: no cover - compiled
+    """Replica r on image m of `infer`."""
+    n = gain.shape[1]
+    n_in = images.shape[1]
+    exc_in = np.empty(n)
+    inh_in = np.empty(n)
+    inh_exc_in = np.empty(n)
+    s_e = np.empty(n)
+    s_i = np.empty(n)
+    ptr = np.empty(n_steps + 1, dtype=np.int64)
+    idx = np.empty(n_in * n_steps, dtype=np.int32)
+    times = np.empty(n_in * n_steps, dtype=np.int64)
+    t_last = np.full(n_in, NO_SPIKE, dtype=np.int64)
+    dummy_p = np.empty((1, 1))
+    dummy_j = np.empty(1, dtype=np.int64)
+    dummy_n = np.zeros(1, dtype=np.int64)
+    pw = np.ones(1)
+    p = p_max
+    key = np.uint64(keys[r, m])
+    for _ in range(max_tries):
+        fs = fs0[r].copy()
+        ints = np.zeros((N_I, n), dtype=np.int64)
+        ints[CLOSE_T, :] = -1
+        _, key = _splitmix(key ^ np.uint64(0xA0761D6478BD642F))
+        encode(np.minimum(images[m] * p, 1.0), n_steps, key, ptr, idx, times)
+        t_last[:] = NO_SPIKE
+        for t in range(n_steps):
+            _step(t, w[r], gain[r], fs, ints, t_last, ptr, idx, ce, ci, net, pw, dummy_p, dummy_p, dummy_j, dummy_p,
+                  dummy_n, False, exc_in, inh_in, inh_exc_in, s_e, s_i)
+        total = 0.0
+        for j in range(n):
+            total += fs[COUNT, j]
+        if total >= min_spikes:
+            break
+        p += boost
+    for j in range(n):
+        counts[r, m, j] = fs[COUNT, j]
+
+
 def infer(images, p_max, keys, n_steps, w, gain, fs0, ce, ci, net, min_spikes, boost, max_tries,
-          counts):  # pragma: no cover - compiled
+          counts):
     """Spike counts ``counts[r, m, :]`` of every replica r for every image m, learning off. Input i of image m
     spikes with probability ``images[m, i] * p_max`` per step. Each image starts from ``fs0[r]`` (neurons at
     rest, theta frozen) and is presented again with ``p_max`` raised by ``boost`` while the layer fires fewer
     than ``min_spikes`` spikes (at most ``max_tries`` presentations). ``keys[r, m]`` seeds the image's inputs."""
-    n_rep, n = gain.shape
-    n_img, n_in = images.shape
-    for flat in prange(n_rep * n_img):
-        r = flat // n_img
-        m = flat % n_img
-        exc_in = np.empty(n)
-        inh_in = np.empty(n)
-        inh_exc_in = np.empty(n)
-        s_e = np.empty(n)
-        s_i = np.empty(n)
-        ptr = np.empty(n_steps + 1, dtype=np.int64)
-        idx = np.empty(n_in * n_steps, dtype=np.int32)
-        times = np.empty(n_in * n_steps, dtype=np.int64)
-        t_last = np.full(n_in, NO_SPIKE, dtype=np.int64)
-        dummy_p = np.empty((1, 1))
-        dummy_j = np.empty(1, dtype=np.int64)
-        dummy_n = np.zeros(1, dtype=np.int64)
-        pw = np.ones(1)
-        p = p_max
-        key = np.uint64(keys[r, m])
-        for _ in range(max_tries):
-            fs = fs0[r].copy()
-            ints = np.zeros((N_I, n), dtype=np.int64)
-            ints[CLOSE_T, :] = -1
-            _, key = _splitmix(key ^ np.uint64(0xA0761D6478BD642F))
-            encode(np.minimum(images[m] * p, 1.0), n_steps, key, ptr, idx, times)
-            t_last[:] = NO_SPIKE
-            for t in range(n_steps):
-                _step(t, w[r], gain[r], fs, ints, t_last, ptr, idx, ce, ci, net, pw, dummy_p, dummy_p, dummy_j, dummy_p,
-                      dummy_n, False, exc_in, inh_in, inh_exc_in, s_e, s_i)
-            total = 0.0
-            for j in range(n):
-                total += fs[COUNT, j]
-            if total >= min_spikes:
-                break
-            p += boost
-        for j in range(n):
-            counts[r, m, j] = fs[COUNT, j]
+    run_split(_infer_range, gain.shape[0] * images.shape[0], images, p_max, keys, n_steps, w, gain, fs0, ce, ci,
+              net, min_spikes, boost, max_tries, counts)
 
 
 @njit(cache=True)
@@ -332,80 +347,99 @@ def _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv
     n_ev[r, 0] = 0
 
 
-@njit(parallel=True, cache=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _train_replicas(lo, hi, images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_rest, w, gain, fs, ints,
+                    t_last, ptr, idx, times, ce, ci, net, pw_pre, win_p, win_d, ev_j, ev_dw, n_ev, q, g_p, g_ap, kp,
+                    fwd_i, fwd_d, inv_d, inv_i, norm_mode, norm_target, d1, d2, acc):  # pragma: no cover - compiled
+    """Replicas lo..hi-1 of `train_images`, one after another (one thread's share)."""
+    for r in range(lo, hi):
+        _train_replica(r, images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_rest, w, gain, fs, ints,
+                       t_last, ptr, idx, times, ce, ci, net, pw_pre, win_p, win_d, ev_j, ev_dw, n_ev, q, g_p, g_ap, kp,
+                       fwd_i, fwd_d, inv_d, inv_i, norm_mode, norm_target, d1, d2, acc)
+
+
+@njit(cache=True, error_model="numpy")  # no division checks in the hot loop
+def _train_replica(r, images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_rest, w, gain, fs, ints, t_last,
+                   ptr, idx, times, ce, ci, net, pw_pre, win_p, win_d, ev_j, ev_dw, n_ev, q, g_p, g_ap, kp, fwd_i,
+                   fwd_d, inv_d, inv_i, norm_mode, norm_target, d1, d2, acc):  # pragma: no cover - compiled
+    """Replica r of `train_images`."""
+    n = gain.shape[1]
+    n_img, n_in = images.shape
+    exc_in = np.empty(n)
+    inh_in = np.empty(n)
+    inh_exc_in = np.empty(n)
+    s_e = np.empty(n)
+    s_i = np.empty(n)
+    col = np.empty(n_in)
+    dw = np.empty(n_in)
+    rates = np.empty(n_in)
+    learned = np.zeros(n, dtype=np.bool_)
+    for m in range(n_img):
+        p = p_max
+        key = np.uint64(keys[m, r])
+        learned[:] = False
+        for pres in range(max_pres):
+            if pres > 0:
+                key = next_key(key)
+            fs[r, COUNT, :] = 0.0
+            fs[r, COUNT_I, :] = 0.0
+            for i in range(n_in):
+                rates[i] = min(images[m, i] * p, 1.0)
+            encode(rates, n_steps, key, ptr[r], idx[r], times[r])
+            for t in range(n_steps):
+                _step(t, w[r], gain[r], fs[r], ints[r], t_last[r], ptr[r], idx[r], ce, ci, net, pw_pre, win_p[r],
+                      win_d[r], ev_j[r], ev_dw[r], n_ev[r], True, exc_in, inh_in, inh_exc_in, s_e, s_i)
+                if n_ev[r, 0] > 0:
+                    for e in range(n_ev[r, 0]):
+                        learned[ev_j[r, e]] = True
+                    _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col,
+                                    acc, 0)
+            n_ev[r, 0] = 0
+            for j in range(n):
+                if ints[r, CLOSE_T, j] >= 0:
+                    _close(j, win_p[r], win_d[r], ev_j[r], ev_dw[r], n_ev[r], ints[r])
+                    learned[j] = True
+            _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 0)
+            total = 0.0
+            for j in range(n):
+                total += fs[r, COUNT, j]
+            acc[r, 6] += total
+            acc[r, 7] += 1.0
+            for j in range(n):
+                acc[r, 8] += fs[r, COUNT_I, j]
+            rest(fs[r], ints[r], t_last[r], ce, ci, d1, d2, n_rest, n_steps + n_rest)
+            if total >= min_spikes:
+                break
+            p += boost
+        if norm_mode == 2:
+            continue
+        for j in range(n):
+            if not learned[j]:
+                continue
+            s = 0.0
+            for i in range(n_in):
+                s += w[r, i, j]
+            if norm_mode == 1:
+                gain[r, j] = norm_target / max(s, 1e-12)
+                continue
+            scale = norm_target / max(s, 1e-12)
+            for i in range(n_in):
+                dw[i] = min(max(w[r, i, j] * scale, 0.0), 1.0) - w[r, i, j]
+            ev_j[r, 0] = j
+            ev_dw[r, 0, :] = dw
+            n_ev[r, 0] = 1
+            _program_events(r, ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 3)
+
+
 def train_images(images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_rest, w, gain, fs, ints, t_last, ptr,
                  idx, times, ce, ci, net, pw_pre, win_p, win_d, ev_j, ev_dw, n_ev, q, g_p, g_ap, kp, fwd_i, fwd_d,
-                 inv_d, inv_i, norm_mode, norm_target, d1, d2, acc):  # pragma: no cover - compiled
+                 inv_d, inv_i, norm_mode, norm_target, d1, d2, acc):
     """The whole training of `STDPNetwork` on ``images`` for a device with a compiled programming response:
     the same presentations, windows, rests and normalisation as the Python-driven path (``keys[m, r]``: the
     first presentation's key of image m for replica r). ``norm_mode``: 0 reprogram, 1 gain, 2 none. ``acc[r]``:
     programming energy, supply energy, pulses, normalisation energy, normalisation supply, normalisation
     pulses, excitatory spikes, presentations, inhibitory spikes. ``d1``, ``d2``: the post traces' decay over
     the rest (computed by the caller, as for `rest_all`)."""
-    n_rep, n = gain.shape
-    n_img, n_in = images.shape
-    for r in prange(n_rep):
-        exc_in = np.empty(n)
-        inh_in = np.empty(n)
-        inh_exc_in = np.empty(n)
-        s_e = np.empty(n)
-        s_i = np.empty(n)
-        col = np.empty(n_in)
-        dw = np.empty(n_in)
-        rates = np.empty(n_in)
-        learned = np.zeros(n, dtype=np.bool_)
-        for m in range(n_img):
-            p = p_max
-            key = np.uint64(keys[m, r])
-            learned[:] = False
-            for pres in range(max_pres):
-                if pres > 0:
-                    key = next_key(key)
-                fs[r, COUNT, :] = 0.0
-                fs[r, COUNT_I, :] = 0.0
-                for i in range(n_in):
-                    rates[i] = min(images[m, i] * p, 1.0)
-                encode(rates, n_steps, key, ptr[r], idx[r], times[r])
-                for t in range(n_steps):
-                    _step(t, w[r], gain[r], fs[r], ints[r], t_last[r], ptr[r], idx[r], ce, ci, net, pw_pre, win_p[r],
-                          win_d[r], ev_j[r], ev_dw[r], n_ev[r], True, exc_in, inh_in, inh_exc_in, s_e, s_i)
-                    if n_ev[r, 0] > 0:
-                        for e in range(n_ev[r, 0]):
-                            learned[ev_j[r, e]] = True
-                        _program_events(np.int64(r), ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col,
-                                        acc, 0)
-                n_ev[r, 0] = 0
-                for j in range(n):
-                    if ints[r, CLOSE_T, j] >= 0:
-                        _close(j, win_p[r], win_d[r], ev_j[r], ev_dw[r], n_ev[r], ints[r])
-                        learned[j] = True
-                _program_events(np.int64(r), ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 0)
-                total = 0.0
-                for j in range(n):
-                    total += fs[r, COUNT, j]
-                acc[r, 6] += total
-                acc[r, 7] += 1.0
-                for j in range(n):
-                    acc[r, 8] += fs[r, COUNT_I, j]
-                rest(fs[r], ints[r], t_last[r], ce, ci, d1, d2, n_rest, n_steps + n_rest)
-                if total >= min_spikes:
-                    break
-                p += boost
-            if norm_mode == 2:
-                continue
-            for j in range(n):
-                if not learned[j]:
-                    continue
-                s = 0.0
-                for i in range(n_in):
-                    s += w[r, i, j]
-                if norm_mode == 1:
-                    gain[r, j] = norm_target / max(s, 1e-12)
-                    continue
-                scale = norm_target / max(s, 1e-12)
-                for i in range(n_in):
-                    dw[i] = min(max(w[r, i, j] * scale, 0.0), 1.0) - w[r, i, j]
-                ev_j[r, 0] = j
-                ev_dw[r, 0, :] = dw
-                n_ev[r, 0] = 1
-                _program_events(np.int64(r), ev_j, ev_dw, n_ev, w, q, g_p, g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, col, acc, 3)
+    run_split(_train_replicas, gain.shape[0], images, keys, p_max, boost, min_spikes, max_pres, n_steps, n_rest, w,
+              gain, fs, ints, t_last, ptr, idx, times, ce, ci, net, pw_pre, win_p, win_d, ev_j, ev_dw, n_ev, q, g_p,
+              g_ap, kp, fwd_i, fwd_d, inv_d, inv_i, norm_mode, norm_target, d1, d2, acc)
