@@ -63,7 +63,10 @@ def _machine(m: dict) -> str:
     def load(v) -> str:
         return "?" if not v else f"{v[0]:.2f}"
 
-    return (f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores; numba {m.get('numba_threads', '?')} / torch "
+    flags = m.get("cpu_flags") or []
+    isa = "AVX-512" if any(f.startswith("avx512") for f in flags) else "AVX2" if "avx2" in flags else ""
+    cpu = f"{m.get('cpu', '?')} ({isa})" if isa else f"{m.get('cpu', '?')}"
+    return (f"{cpu}, {m.get('cores', '?')} cores; numba {m.get('numba_threads', '?')} / torch "
             f"{m.get('torch_threads', '?')} thr; load {load(m.get('loadavg_start'))} -> {load(m.get('loadavg_end'))}")
 
 
