@@ -41,7 +41,8 @@ def popcount64(typingctx, x):
 # ------------------------------------------------------------------------------------------ bit transpose
 @njit(inline="always", cache=True)
 def _transpose64(a):
-    """In-place 64 x 64 bit transpose of a uint64[64]: afterwards bit r of a[c] = former bit c of a[r]."""
+    """In-place 64 x 64 bit transpose of a uint64[64]: afterwards bit r of a[c] = former bit c of a[r].
+    The one-block form of `_transpose64_many` (which the kernels use); kept as its reference in the tests."""
     j = 32
     m = _U(0x00000000FFFFFFFF)
     while j != 0:

@@ -1,6 +1,6 @@
 """Fused numba CPU kernels for the stochastic macrospin solver (see ``macrospin.py`` for the physics).
 
-Layout: ``prange`` over chunks of ``LANES`` macrospins; inside a chunk the time loop runs over all steps and
+Layout: chunks of ``LANES`` macrospins split over threads; inside a chunk the time loop runs over all steps and
 segments, and every per-step loop over the lanes is straight-line code that LLVM vectorises (AVX2 / AVX-512):
 the thermal normals, the Heun update and the renormalisation (one reciprocal square root, no divisions).
 State lives in small per-chunk arrays, so the kernel is compute-bound.
